@@ -1,0 +1,416 @@
+#!/bin/bash
+#
+# plugin.sh - devstack plugin for nova-dpm, the IBM Z DPM compute driver.
+#
+# Called by stack.sh, unstack.sh and clean.sh as
+#   plugin.sh stack install       install nova-dpm into nova's environment
+#   plugin.sh stack post-config   (simulator mode: start the HMC simulator)
+#                                 write compute_driver and [dpm] to nova.conf
+#   plugin.sh stack extra         check the HMC with nova-dpm-status --probe
+#   plugin.sh stack test-config   set tempest's compute feature flags
+#   plugin.sh unstack             stop the HMC simulator
+#   plugin.sh clean               remove the simulator's state directory
+# Variables and defaults: devstack/settings; documentation: devstack/README.rst.
+
+# The HMC password goes through this file: never trace it into stack.sh's log.
+_NOVA_DPM_XTRACE=$(set +o | grep xtrace)
+set +o xtrace
+
+NOVA_DPM_SIM_SERVICE=n-dpm-hmc-sim
+
+# The regular expressions nova_dpm/conf/dpm.py validates with.
+_DPM_OBJECT_ID_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$'
+_DPM_ADAPTER_PORT_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}:[0-9]+$'
+_DPM_WWPN_RE='^(0x)?[0-9a-fA-F]{16}$'
+
+
+# Helpers
+# -------
+
+function _nova_dpm_bin_dir {
+    echo "${NOVA_BIN_DIR:-$(get_python_exec_prefix)}"
+}
+
+# The config file nova-compute reads: devstack copies nova.conf into
+# nova-cpu.conf when it starts nova-compute.
+function _nova_dpm_compute_conf {
+    if [[ -n "$NOVA_CPU_CONF" && -f "$NOVA_CPU_CONF" ]]; then
+        echo "$NOVA_CPU_CONF"
+    else
+        echo "$NOVA_CONF"
+    fi
+}
+
+# Split a comma separated value into one word per line, blanks dropped.
+function _nova_dpm_split {
+    local item
+    local -a items
+    IFS=',' read -r -a items <<< "$1"
+    for item in "${items[@]}"; do
+        item="${item//[[:space:]]/}"
+        [[ -n "$item" ]] && echo "$item"
+    done
+    return 0
+}
+
+# Join the words of a comma separated value again, without blanks.
+function _nova_dpm_normalize_list {
+    local joined
+    joined=$(_nova_dpm_split "$1" | paste -sd, -)
+    echo "$joined"
+}
+
+# _nova_dpm_require NAME WHAT: die unless local.conf set NAME.
+function _nova_dpm_require {
+    local name=$1
+    local what=$2
+    if [[ -z "${!name}" ]]; then
+        die $LINENO "$name is required: set it in local.conf to $what"
+    fi
+}
+
+# _nova_dpm_require_int NAME MIN: die unless NAME is an integer >= MIN.
+function _nova_dpm_require_int {
+    local name=$1
+    local min=$2
+    local value=${!name}
+    if ! [[ "$value" =~ ^[0-9]+$ ]] || (( value < min )); then
+        die $LINENO "$name must be a whole number of at least $min, not" \
+            "'$value': fix it in local.conf"
+    fi
+}
+
+# _nova_dpm_require_items NAME REGEX FORMAT: every comma separated item of
+# NAME must match REGEX.
+function _nova_dpm_require_items {
+    local name=$1
+    local regex=$2
+    local format=$3
+    local item
+    for item in $(_nova_dpm_split "${!name}"); do
+        if ! [[ "$item" =~ $regex ]]; then
+            die $LINENO "$name: '$item' is not $format: fix it in local.conf"
+        fi
+    done
+}
+
+
+# Installation
+# ------------
+
+# install_nova_dpm - install nova-dpm into the Python environment of nova.
+function install_nova_dpm {
+    # Not setup_develop: an editable install would leave the loading shim
+    # nova/virt/dpm/ outside nova's own nova/virt/ directory, and
+    # nova-compute could not load compute_driver = dpm.DPMDriver.
+    pip_install "$NOVA_DPM_DIR"
+}
+
+
+# HMC simulator
+# -------------
+
+# _nova_dpm_sim_get KEY: one value of simulator.json (lists comma joined).
+function _nova_dpm_sim_get {
+    python3 - "$DPM_HMC_SIM_STATE_DIR/simulator.json" "$1" <<'PYEOF'
+import json
+import sys
+
+with open(sys.argv[1]) as f:
+    value = json.load(f).get(sys.argv[2])
+if value is None or value == '' or value == []:
+    sys.exit(1)
+print(','.join(map(str, value)) if isinstance(value, list) else value)
+PYEOF
+}
+
+# _nova_dpm_sim_json_complete: simulator.json exists and parses.
+function _nova_dpm_sim_json_complete {
+    local json=$DPM_HMC_SIM_STATE_DIR/simulator.json
+    [[ -s "$json" ]] && python3 -c 'import json, sys; json.load(open(sys.argv[1]))' \
+        "$json" 2>/dev/null
+}
+
+# start_nova_dpm_hmc_simulator - run the simulator as a devstack service and
+# wait until it has written simulator.json.
+function start_nova_dpm_hmc_simulator {
+    local state_dir=$DPM_HMC_SIM_STATE_DIR
+    local password_file=$state_dir/hmc-password
+    local password=$DPM_HMC_PASSWORD
+
+    mkdir -p "$state_dir"
+    chmod 0700 "$state_dir"
+    # A simulator.json left by an earlier run would describe a dead process.
+    rm -f "$state_dir/simulator.json"
+    if [[ -z "$password" ]]; then
+        password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+    fi
+    (umask 077 && printf '%s\n' "$password" > "$password_file")
+
+    local cmd
+    cmd="$(_nova_dpm_bin_dir)/nova-dpm-hmc-simulator"
+    cmd+=" --listen $DPM_HMC_SIM_LISTEN --port $DPM_HMC_SIM_PORT"
+    cmd+=" --state-dir $state_dir --userid $DPM_HMC_SIM_USERNAME"
+    cmd+=" --password-file $password_file"
+    cmd+=" --control-port $DPM_HMC_SIM_CONTROL_PORT"
+    if [[ -n "$DPM_HMC_SIM_JOB_DURATION" ]]; then
+        cmd+=" --job-duration $DPM_HMC_SIM_JOB_DURATION"
+    fi
+    if [[ -n "$DPM_HMC_SIM_INVENTORY" ]]; then
+        cmd+=" --inventory $DPM_HMC_SIM_INVENTORY"
+    fi
+    run_process $NOVA_DPM_SIM_SERVICE "$cmd"
+
+    local waited=0
+    until _nova_dpm_sim_json_complete; do
+        if (( waited >= DPM_HMC_SIM_START_TIMEOUT )); then
+            die $LINENO "The HMC simulator ($NOVA_DPM_SIM_SERVICE) did not" \
+                "write $state_dir/simulator.json within" \
+                "$DPM_HMC_SIM_START_TIMEOUT s: see its log" \
+                "(journalctl -u devstack@$NOVA_DPM_SIM_SERVICE) or raise" \
+                "DPM_HMC_SIM_START_TIMEOUT in local.conf"
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    _nova_dpm_use_simulator "$password_file"
+}
+
+# _nova_dpm_use_simulator PASSWORD_FILE - take the HMC settings from the
+# running simulator, with certificate verification against its CA.
+function _nova_dpm_use_simulator {
+    local password_file=$1
+    local key
+    for key in hosts port ca_file cpc_object_id userid; do
+        if ! _nova_dpm_sim_get $key > /dev/null; then
+            die $LINENO "$DPM_HMC_SIM_STATE_DIR/simulator.json has no" \
+                "'$key': is nova-dpm-hmc-simulator the version of this" \
+                "nova-dpm checkout?"
+        fi
+    done
+    local sim_cpc
+    sim_cpc=$(_nova_dpm_sim_get cpc_object_id)
+    if [[ -n "$DPM_CPC_OBJECT_ID" && "$DPM_CPC_OBJECT_ID" != "$sim_cpc" ]]; then
+        warn $LINENO "DPM_CPC_OBJECT_ID=$DPM_CPC_OBJECT_ID is ignored in" \
+            "simulator mode: using the simulator's CPC $sim_cpc"
+    fi
+    DPM_HMC=$(_nova_dpm_sim_get hosts)
+    DPM_HMC_PORT=$(_nova_dpm_sim_get port)
+    DPM_HMC_CA_FILE=$(_nova_dpm_sim_get ca_file)
+    DPM_HMC_VERIFY_CERT=True
+    DPM_CPC_OBJECT_ID=$sim_cpc
+    DPM_HMC_USERNAME=$(_nova_dpm_sim_get userid)
+    DPM_HMC_PASSWORD=$(head -n 1 "$password_file")
+}
+
+# stop_nova_dpm_hmc_simulator - stop the simulator service.
+function stop_nova_dpm_hmc_simulator {
+    stop_process $NOVA_DPM_SIM_SERVICE
+}
+
+# cleanup_nova_dpm - remove what the simulator left on disk.
+function cleanup_nova_dpm {
+    if [[ -n "$DPM_HMC_SIM_STATE_DIR" ]]; then
+        rm -rf "$DPM_HMC_SIM_STATE_DIR"
+    fi
+}
+
+
+# Configuration
+# -------------
+
+# validate_nova_dpm_settings - die with a message naming the local.conf
+# variable when one is missing or malformed.
+function validate_nova_dpm_settings {
+    _nova_dpm_require DPM_HMC "the address of the HMC (comma separated:" \
+        "primary first, then alternate HMCs)"
+    _nova_dpm_require DPM_HMC_USERNAME "the HMC user ID nova-compute logs on as"
+    _nova_dpm_require DPM_HMC_PASSWORD "the password of DPM_HMC_USERNAME"
+    _nova_dpm_require DPM_CPC_OBJECT_ID "the object-id of the CPC (in DPM" \
+        "mode) whose partitions this nova-compute manages (HMC: CPC" \
+        "details, or 'zhmc cpc show')"
+    _nova_dpm_require DPM_MAX_PROCESSORS "the number of processors this" \
+        "nova-compute may give to its partitions"
+    _nova_dpm_require DPM_MAX_MEMORY "the memory in MiB this nova-compute" \
+        "may give to its partitions"
+
+    if ! [[ "$DPM_CPC_OBJECT_ID" =~ $_DPM_OBJECT_ID_RE ]]; then
+        die $LINENO "DPM_CPC_OBJECT_ID '$DPM_CPC_OBJECT_ID' is not an HMC" \
+            "object-id (like fa1f2466-12df-311a-804c-4ed2cc1d6564): fix it" \
+            "in local.conf"
+    fi
+    if [[ "$DPM_PROCESSOR_TYPE" != "ifl" && "$DPM_PROCESSOR_TYPE" != "cp" ]]; then
+        die $LINENO "DPM_PROCESSOR_TYPE must be ifl or cp, not" \
+            "'$DPM_PROCESSOR_TYPE': fix it in local.conf"
+    fi
+    _nova_dpm_require_int DPM_HMC_PORT 1
+    _nova_dpm_require_int DPM_MAX_PROCESSORS 1
+    _nova_dpm_require_int DPM_MAX_MEMORY 512
+    _nova_dpm_require_int DPM_CONNECT_TIMEOUT 1
+    _nova_dpm_require_int DPM_CONNECT_RETRIES 0
+    _nova_dpm_require_int DPM_STARTUP_CONNECT_RETRIES 0
+    _nova_dpm_require_int DPM_READ_TIMEOUT 1
+    _nova_dpm_require_int DPM_READ_RETRIES 0
+    _nova_dpm_require_int DPM_OPERATION_TIMEOUT 1
+    _nova_dpm_require_int DPM_STATUS_TIMEOUT 1
+    _nova_dpm_require_int DPM_RETRIES_NUMBER 0
+    _nova_dpm_require_int DPM_RETRY_AFTER 0
+    _nova_dpm_require_int DPM_MAX_RETRY_INTERVAL 1
+    _nova_dpm_require_int DPM_HMC_SESSION_POOL_SIZE 1
+    _nova_dpm_require_int DPM_IMAGE_STALL_TIMEOUT 1
+    _nova_dpm_require_int DPM_IMAGE_DOWNLOAD_RETRIES 0
+    _nova_dpm_require_items DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS \
+        "$_DPM_ADAPTER_PORT_RE" "<adapter-object-id>:<port>"
+    _nova_dpm_require_items DPM_TARGET_WWPN_IGNORE_LIST "$_DPM_WWPN_RE" \
+        "a WWPN (16 hex digits)"
+    _nova_dpm_require_items DPM_RETRY_HTTP_STATUSES '^[1-5][0-9][0-9]$' \
+        "an HTTP status (100-599)"
+    if [[ -n "$DPM_HMC_CA_FILE" && ! -r "$DPM_HMC_CA_FILE" ]]; then
+        die $LINENO "DPM_HMC_CA_FILE '$DPM_HMC_CA_FILE' is not a readable" \
+            "file: copy the HMC's CA certificate (PEM) there or unset it to" \
+            "use the system CA store"
+    fi
+    if [[ -z "$DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS" ]]; then
+        warn $LINENO "DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS is empty:" \
+            "instances can only boot from ISO images, not from FCP volumes"
+    fi
+    if [[ "$DPM_HMC_VERIFY_CERT" != "True" ]]; then
+        warn $LINENO "DPM_HMC_VERIFY_CERT=False: the HMC certificate is not" \
+            "verified; use this in a lab only"
+    fi
+}
+
+# configure_nova_dpm - write compute_driver and every [dpm] option.
+function configure_nova_dpm {
+    local conf=$NOVA_CONF
+
+    iniset $conf DEFAULT compute_driver dpm.DPMDriver
+
+    iniset $conf dpm hmc "$(_nova_dpm_normalize_list "$DPM_HMC")"
+    iniset $conf dpm hmc_port "$DPM_HMC_PORT"
+    iniset $conf dpm hmc_username "$DPM_HMC_USERNAME"
+    iniset $conf dpm hmc_password "$DPM_HMC_PASSWORD"
+    iniset $conf dpm hmc_verify_cert "$DPM_HMC_VERIFY_CERT"
+    if [[ -n "$DPM_HMC_CA_FILE" ]]; then
+        iniset $conf dpm hmc_ca_file "$DPM_HMC_CA_FILE"
+    else
+        inidelete $conf dpm hmc_ca_file
+    fi
+
+    iniset $conf dpm cpc_object_id "$DPM_CPC_OBJECT_ID"
+    iniset $conf dpm max_processors "$DPM_MAX_PROCESSORS"
+    iniset $conf dpm max_memory "$DPM_MAX_MEMORY"
+    iniset $conf dpm processor_type "$DPM_PROCESSOR_TYPE"
+    # A multi-valued option: one line per mapping. iniset_multiline replaces
+    # the lines of an earlier run instead of appending to them like iniadd.
+    local -a mappings
+    mapfile -t mappings < <(_nova_dpm_split "$DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS")
+    if (( ${#mappings[@]} > 0 )); then
+        iniset_multiline $conf dpm physical_storage_adapter_mappings \
+            "${mappings[@]}"
+    else
+        inidelete $conf dpm physical_storage_adapter_mappings
+    fi
+    iniset $conf dpm target_wwpn_ignore_list \
+        "$(_nova_dpm_normalize_list "$DPM_TARGET_WWPN_IGNORE_LIST")"
+
+    iniset $conf dpm connect_timeout "$DPM_CONNECT_TIMEOUT"
+    iniset $conf dpm connect_retries "$DPM_CONNECT_RETRIES"
+    iniset $conf dpm startup_connect_retries "$DPM_STARTUP_CONNECT_RETRIES"
+    iniset $conf dpm read_timeout "$DPM_READ_TIMEOUT"
+    iniset $conf dpm read_retries "$DPM_READ_RETRIES"
+    iniset $conf dpm operation_timeout "$DPM_OPERATION_TIMEOUT"
+    iniset $conf dpm status_timeout "$DPM_STATUS_TIMEOUT"
+    iniset $conf dpm retry_http_statuses \
+        "$(_nova_dpm_normalize_list "$DPM_RETRY_HTTP_STATUSES")"
+    iniset $conf dpm retries_number "$DPM_RETRIES_NUMBER"
+    iniset $conf dpm retry_after "$DPM_RETRY_AFTER"
+    iniset $conf dpm max_retry_interval "$DPM_MAX_RETRY_INTERVAL"
+    iniset $conf dpm hmc_session_pool_size "$DPM_HMC_SESSION_POOL_SIZE"
+
+    iniset $conf dpm image_cache_dir "$DPM_IMAGE_CACHE_DIR"
+    iniset $conf dpm image_stall_timeout "$DPM_IMAGE_STALL_TIMEOUT"
+    iniset $conf dpm image_download_retries "$DPM_IMAGE_DOWNLOAD_RETRIES"
+    iniset $conf dpm default_ins_file "$DPM_DEFAULT_INS_FILE"
+}
+
+# check_nova_dpm_hmc - prove nova-compute's configuration reaches the HMC.
+function check_nova_dpm_hmc {
+    local conf
+    conf=$(_nova_dpm_compute_conf)
+    if ! "$(_nova_dpm_bin_dir)/nova-dpm-status" --config-file "$conf" --probe; then
+        die $LINENO "nova-dpm-status --probe failed with $conf: the HMC" \
+            "settings above are wrong or the HMC is unreachable; set" \
+            "DPM_STATUS_CHECK=False in local.conf to stack anyway"
+    fi
+}
+
+# configure_tempest_for_nova_dpm - tempest's compute feature flags for what
+# the driver supports (doc/tempest/README.rst explains each).
+function configure_tempest_for_nova_dpm {
+    local conf=$TEMPEST_CONFIG
+    local section=compute-feature-enabled
+    local flag
+    for flag in console_output personality; do
+        iniset $conf $section $flag True
+    done
+    iniset $conf $section attach_encrypted_volume False
+    for flag in resize cold_migration live_migration \
+            block_migration_for_live_migration snapshot pause suspend \
+            rescue shelve shelve_migrate interface_attach change_password \
+            vnc_console spice_console serial_console rdp_console \
+            config_drive metadata_service swap_volume \
+            volume_multiattach stable_rescue hostname_fqdn_sanitization; do
+        iniset $conf $section $flag False
+    done
+    iniset $conf $section volume_backed_live_migration False
+    iniset $conf validation run_validation False
+}
+
+
+# Dispatch
+# --------
+
+if [[ "$1" == "stack" ]]; then
+    case "$2" in
+        install)
+            if is_service_enabled n-cpu || [[ "$DPM_HMC_SIMULATOR" == "True" ]]; then
+                echo_summary "Installing nova-dpm from $NOVA_DPM_DIR"
+                install_nova_dpm
+            fi
+            ;;
+        post-config)
+            if [[ "$DPM_HMC_SIMULATOR" == "True" ]]; then
+                echo_summary "Starting the nova-dpm HMC simulator"
+                start_nova_dpm_hmc_simulator
+            fi
+            if is_service_enabled n-cpu; then
+                echo_summary "Configuring nova-compute for DPM"
+                validate_nova_dpm_settings
+                configure_nova_dpm
+            fi
+            ;;
+        extra)
+            if is_service_enabled n-cpu && [[ "$DPM_STATUS_CHECK" == "True" ]]; then
+                echo_summary "Checking the HMC with nova-dpm-status"
+                check_nova_dpm_hmc
+            fi
+            ;;
+        test-config)
+            if is_service_enabled tempest; then
+                echo_summary "Configuring tempest for nova-dpm"
+                configure_tempest_for_nova_dpm
+            fi
+            ;;
+    esac
+fi
+
+if [[ "$1" == "unstack" && "$DPM_HMC_SIMULATOR" == "True" ]]; then
+    stop_nova_dpm_hmc_simulator
+fi
+
+if [[ "$1" == "clean" ]]; then
+    cleanup_nova_dpm
+fi
+
+$_NOVA_DPM_XTRACE
