@@ -88,7 +88,9 @@ CPC_OPTS = [
     cfg.IntOpt('max_memory', min=512,
                help='Memory in MiB this nova-compute may give to its '
                     'partitions (the size of its CPC subset).'),
-    cfg.StrOpt('processor_type', default='ifl', choices=['ifl', 'cp'],
+    cfg.StrOpt('processor_type', default='ifl',
+               choices=[('ifl', 'Integrated Facility for Linux'),
+                        ('cp', 'general purpose central processor')],
                help='Processor type of the partitions: ifl (Linux) or cp '
                     '(general purpose).'),
     cfg.MultiOpt('physical_storage_adapter_mappings', item_type=AdapterPort(),

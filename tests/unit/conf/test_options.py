@@ -45,7 +45,7 @@ class TestGenerator(testtools.TestCase):
             capture_output=True, text=True, check=True).stdout
         self.assertIn('[dpm]', out)
         for name in EXPECTED_OPTIONS:
-            self.assertIn('\n#%s = ' % name, out)
+            self.assertIn('\n#%s =' % name, out)
         self.assertNotIn('#hmc_password = <None>\n#hmc', out.replace(
             ' ', ''))
 
