@@ -1,0 +1,102 @@
+"""Real Nova (API, conductor, scheduler, placement, compute) with DPMDriver.
+
+The compute service loads ``dpm.DPMDriver`` exactly as nova-compute does and
+talks HTTPS, with certificate verification, to the built-in HMC simulator.
+The demo (tools/demo.py) runs a scenario on this same base class.
+"""
+
+import os
+import sys
+import time
+
+import fixtures
+from nova.tests import fixtures as nova_fixtures
+from nova.tests.functional import integrated_helpers
+
+import nova_dpm.conf  # noqa: F401 (registers [dpm])
+from nova_dpm.simulator import HMCSimulator
+
+FC_BOOT_VOLUME = '6f3c7ea4-1a2b-4c5d-8e9f-0a1b2c3d4e5f'
+FC_DATA_VOLUME = '7a4d8fb5-2b3c-4d6e-9fa0-1b2c3d4e5f60'
+TARGET_WWPN = '500507680b214ac1'
+
+
+def _fc_connection_info(lun):
+    return {'driver_volume_type': 'fibre_channel',
+            'data': {'target_wwn': [TARGET_WWPN], 'target_lun': lun,
+                     'target_discovered': False}}
+
+
+class FCCinderFixture(nova_fixtures.CinderFixture):
+    """Nova's Cinder fixture with Fibre Channel volumes, as on DPM."""
+
+    VOLUME_CONNECTION_INFO = dict(
+        nova_fixtures.CinderFixture.VOLUME_CONNECTION_INFO,
+        **{FC_BOOT_VOLUME: _fc_connection_info(0),
+           FC_DATA_VOLUME: _fc_connection_info(1)})
+
+
+class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
+    """In-process Nova whose compute service drives the HMC simulator."""
+
+    ADMIN_API = True
+    # Builds and actions run asynchronously, as in a real cloud.
+    CAST_AS_CALL = False
+    microversion = 'latest'
+    # Simulated duration of HMC jobs (start, stop, ...).
+    JOB_DURATION = 0.2
+    MAX_PROCESSORS = 16
+    MAX_MEMORY = 65536
+
+    def setUp(self):
+        self.sim = HMCSimulator(job_duration=self.JOB_DURATION)
+        self.sim.start()
+        self.addCleanup(self.sim.stop)
+        self.state_path = self.useFixture(fixtures.TempDir()).path
+        self.flags(compute_driver='dpm.DPMDriver',
+                   state_path=self.state_path)
+        self.flags(api_paste_config=os.path.join(
+            sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
+        self.flags(group='dpm', **self.dpm_options())
+        super().setUp()
+        self.cinder = self.useFixture(FCCinderFixture(self))
+        self.flavor_id = self._create_flavor(
+            name='dpm.small', memory_mb=1024, vcpu=1, disk=0, ephemeral=0)
+
+    def dpm_options(self):
+        """The [dpm] section of this test's nova.conf."""
+        sim = self.sim
+        return dict(
+            hmc=[sim.host], hmc_port=sim.port, hmc_username=sim.userid,
+            hmc_password=sim.password, hmc_ca_file=sim.ca_file,
+            cpc_object_id=sim.cpc_object_id,
+            max_processors=self.MAX_PROCESSORS,
+            max_memory=self.MAX_MEMORY,
+            connect_timeout=2, connect_retries=8, startup_connect_retries=1,
+            read_timeout=10, retry_after=0, max_retry_interval=1,
+            operation_timeout=30, status_timeout=10)
+
+    # -- helpers the scenarios share ---------------------------------------
+
+    def _boot_from_volume(self, name, volume_id=FC_BOOT_VOLUME,
+                          expected_state='ACTIVE'):
+        server = self._build_server(name=name, image_uuid='',
+                                    flavor_id=self.flavor_id,
+                                    networks='none')
+        server['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': volume_id, 'source_type': 'volume',
+            'destination_type': 'volume'}]
+        server = self.api.post_server({'server': server})
+        return self._wait_for_state_change(server, expected_state)
+
+    def partitions(self):
+        """Names of the partitions on the simulated HMC."""
+        return sorted(self.sim.resources()['partitions'])
+
+    def wait_until(self, predicate, timeout=30, what='condition'):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        self.fail('timed out after %ss waiting for %s' % (timeout, what))

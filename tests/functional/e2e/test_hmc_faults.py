@@ -1,0 +1,76 @@
+"""What a cloud user sees when the HMC misbehaves, through the REST API."""
+
+import time
+
+from tests.functional.e2e import base
+
+
+class TestHMCFaults(base.DPMNovaTestCase):
+
+    def test_short_outage_is_invisible_to_users(self):
+        server = self._boot_from_volume('survivor')
+        self.sim.down()
+        self.api.post_server_action(server['id'], {'os-stop': None})
+        # Periodic tasks run during the outage; the service must survive.
+        self._run_periodics()
+        time.sleep(2)
+        self.sim.up()
+        server = self._wait_for_state_change(server, 'SHUTOFF',
+                                             max_retries=60)
+        self.assertEqual([], [s['name'] for s in self.api.get_servers()
+                              if s['status'] == 'ERROR'])
+        server = self._start_server(server)
+        self._delete_server(server)
+        self.assertEqual([], self.partitions())
+
+    def test_outage_beyond_budget_fails_clearly_then_recovers(self):
+        self.sim.down()
+        server = self._boot_from_volume('too-early', expected_state='ERROR')
+        self.assertIn('HMC', server['fault']['message'])
+        self.sim.up()
+        self.assertEqual([], self.partitions())
+        self._delete_server(server)
+        # No restart of nova-compute: the next build simply works.
+        server = self._boot_from_volume('after-recovery')
+        self._delete_server(server)
+        self.assertEqual([], self.partitions())
+        self.assertEqual(0, self.sim.resources()['nics'])
+
+    def test_session_expiry_is_transparent(self):
+        server = self._boot_from_volume('expiry')
+        self.sim.expire_sessions()
+        server = self._reboot_server(server, hard=True)
+        self.sim.expire_sessions()
+        self._delete_server(server)
+        self.assertEqual([], self.partitions())
+
+    def test_delete_while_building_leaves_nothing(self):
+        self.sim.set_job_duration(3.0, operation='start')
+        server = self._build_server(name='hasty', image_uuid='',
+                                    flavor_id=self.flavor_id,
+                                    networks='none')
+        server['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': base.FC_BOOT_VOLUME,
+            'source_type': 'volume', 'destination_type': 'volume'}]
+        server = self.api.post_server({'server': server})
+        self.wait_until(lambda: self.partitions(), what='partition created')
+        self.api.delete_server(server['id'])
+        self._wait_until_deleted(server)
+        self.wait_until(lambda: not self.partitions(), timeout=20,
+                        what='partition removed after delete')
+        left = self.sim.resources()
+        self.assertEqual((0, 0, 0), (left['nics'], left['hbas'],
+                                     left['storage_group_attachments']))
+
+    def test_failed_hmc_job_puts_server_in_error_with_reason(self):
+        self.flags(max_attempts=1, group='scheduler')
+        self.sim.fail_job_next(1, operation='start',
+                               message='partition activation failed')
+        server = self._boot_from_volume('doomed', expected_state='ERROR')
+        self.assertIn('partition activation failed',
+                      server['fault']['message'])
+        self.assertEqual([], self.partitions())
+        left = self.sim.resources()
+        self.assertEqual((0, 0, 0), (left['nics'], left['hbas'],
+                                     left['storage_group_attachments']))
+        self._delete_server(server)
