@@ -42,7 +42,8 @@ _DIGEST_CHARS_IN_KEY = 32
 class CacheEntry:
     """Paths of one image version in the cache."""
 
-    def __init__(self, cache_dir, key):
+    def __init__(self, cache_dir, image_id, key):
+        self.image_id = image_id
         self.key = key
         self.path = os.path.join(cache_dir, key)
         self.part_path = self.path + '.part'
@@ -81,7 +82,7 @@ class ImageCache:
         if algo:
             key = '%s.%s-%s' % (image_id, algo,
                                 digest[:_DIGEST_CHARS_IN_KEY])
-        return CacheEntry(self.cache_dir, key)
+        return CacheEntry(self.cache_dir, image_id, key)
 
     @contextlib.contextmanager
     def locked(self, entry):
@@ -92,7 +93,7 @@ class ImageCache:
                 fd = os.open(entry.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as exc:
                 raise errors.CacheWriteError(
-                    entry.key, entry.lock_path, exc)
+                    entry.image_id, entry.lock_path, exc)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 yield

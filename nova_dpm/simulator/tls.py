@@ -24,11 +24,11 @@ import datetime
 import ipaddress
 import os
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
+from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 CA_CERT_FILE = 'ca.pem'

@@ -1,0 +1,298 @@
+"""DPM operations on the managed CPC, each one a supervised HMC call.
+
+This facade is where the driver's needs meet zhmcclient: everything under
+``nova_dpm/virt/`` asks this class, gets plain data back (dicts of HMC
+property names, URIs, strings) and never sees a zhmcclient object or
+exception.  Every method runs through ``HMCSupervisor.call`` so retries,
+failover and the translation of errors into Nova exceptions happen in one
+place.
+
+Partitions are addressed by their ``object-uri``; lookups go by name with
+an anchored regular expression so that zhmcclient never answers from its
+name-URI cache (which can be stale after a delete) and every lookup is ONE
+``List Partitions of a CPC`` request.
+
+Power operations bring a partition to a goal status (active or stopped)
+from wherever it is, waiting through the transitional statuses
+(``starting``, ``stopping``) and re-reading the status when the HMC says
+the partition is in the wrong state for the operation (HTTP 409.1), which
+happens when someone else changes it at the same moment.
+"""
+
+import tenacity
+import zhmcclient
+
+from nova_dpm.hmc import WrongState
+
+# Statuses in which a partition counts as started / stopped.
+RUNNING_STATUSES = frozenset(['active', 'degraded'])
+STOPPED_STATUSES = frozenset(['stopped', 'reservation-error'])
+TRANSITIONAL_STATUSES = frozenset(['starting', 'stopping'])
+
+# Returned by list_partitions() in addition to object-uri, name and status.
+PARTITION_SUMMARY_PROPERTIES = (
+    'description', 'ifl-processors', 'cp-processors', 'initial-memory',
+    'maximum-memory')
+
+# How often a power operation re-reads the status after the HMC refused it
+# because the partition changed state under us.
+_MAX_POWER_STEPS = 4
+
+
+def _anchored(name):
+    """Regular expression matching exactly ``name`` (letters, digits, -)."""
+    return '^%s$' % name
+
+
+def _poll(fetch, done, timeout):
+    """Call ``fetch()`` until ``done(result)`` or ``timeout`` seconds passed.
+
+    Polls quickly at first (50 ms, doubling to 500 ms) so a change is seen
+    within half a second; returns the last result either way.
+    """
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_result(lambda result: not done(result)),
+        stop=tenacity.stop_after_delay(timeout),
+        wait=tenacity.wait_exponential(multiplier=0.05, max=0.5),
+        retry_error_callback=lambda state: state.outcome.result(),
+        reraise=True)
+    return retrying(fetch)
+
+
+class ManagedCpc(object):
+    """The CPC (in DPM mode) this nova-compute manages a subset of.
+
+    :param supervisor: a ``nova_dpm.hmc.HMCSupervisor``
+    :param cpc_object_id: object-id of the CPC
+    :param status_timeout: seconds a partition may take to reach a status
+        after its job ended (and to leave a transitional status it was in
+        before we asked)
+    :param operation_timeout: seconds a start/stop job may take
+    """
+
+    def __init__(self, supervisor, cpc_object_id, status_timeout=60,
+                 operation_timeout=3600):
+        self._sup = supervisor
+        self._oid = cpc_object_id
+        self._status_timeout = status_timeout
+        self._operation_timeout = operation_timeout
+
+    # -- zhmcclient resource objects (built locally, no I/O) ---------------
+
+    def _cpc(self, client):
+        return client.cpcs.resource_object(self._oid)
+
+    def _partition(self, client, uri):
+        return self._cpc(client).partitions.resource_object(uri)
+
+    # -- CPC ----------------------------------------------------------------
+
+    def properties(self):
+        """All properties of the CPC (one ``Get CPC Properties``)."""
+        def action(client):
+            cpc = self._cpc(client)
+            cpc.pull_full_properties()
+            return dict(cpc.properties)
+        return self._sup.call(action, what='get properties of CPC %s'
+                              % self._oid)
+
+    # -- partition lookup ---------------------------------------------------
+
+    def _list(self, client, name_regex):
+        partitions = self._cpc(client).partitions.list(
+            filter_args={'name': name_regex},
+            additional_properties=list(PARTITION_SUMMARY_PROPERTIES))
+        return [dict(p.properties) for p in partitions]
+
+    def list_partitions(self, name_regex):
+        """Partitions whose name matches ``name_regex`` (one request).
+
+        :returns: list of dicts with ``object-uri``, ``name``, ``status`` and
+            :data:`PARTITION_SUMMARY_PROPERTIES`.
+        """
+        return self._sup.call(
+            lambda client: self._list(client, name_regex),
+            what='list partitions matching %s' % name_regex)
+
+    def find_partition(self, name):
+        """The partition called ``name`` as a dict, or None (one request)."""
+        found = self._sup.call(
+            lambda client: self._list(client, _anchored(name)),
+            what='look up partition %s' % name)
+        return found[0] if found else None
+
+    def partition_status(self, uri, instance_uuid=None, failure=None):
+        """Current status of one partition (one request).
+
+        :raises InstanceNotFound: the partition is gone (with instance_uuid)
+        """
+        def action(client):
+            partition = self._partition(client, uri)
+            partition.pull_properties(['status'])
+            return partition.properties['status']
+        return self._sup.call(action, what='get status of partition %s' % uri,
+                              failure=failure, instance_uuid=instance_uuid)
+
+    # -- create / update / delete ------------------------------------------
+
+    def create_partition(self, properties, failure, instance_uuid=None):
+        """Create a partition; returns its ``object-uri``.
+
+        A lost response is resolved by looking the partition up by name, so
+        exactly one partition exists afterwards.
+        """
+        name = properties['name']
+
+        def action(client):
+            return self._cpc(client).partitions.create(properties).uri
+
+        def already_done(client):
+            found = self._list(client, _anchored(name))
+            if found:
+                return True, found[0]['object-uri']
+            return False, None
+
+        return self._sup.call(action, what='create partition %s' % name,
+                              failure=failure, instance_uuid=instance_uuid,
+                              mutating=True, already_done=already_done)
+
+    def update_partition(self, uri, properties, failure, instance_uuid=None):
+        """Set partition properties.
+
+        Setting the same values twice has the same effect as once, so the
+        request is retried like a read (``mutating=False``).
+        """
+        return self._sup.call(
+            lambda client: self._partition(client, uri).update_properties(
+                properties),
+            what='update partition %s (%s)' % (uri, ', '.join(
+                sorted(properties))),
+            failure=failure, instance_uuid=instance_uuid)
+
+    def delete_partition(self, uri, failure, instance_uuid=None):
+        """Delete a stopped partition; a missing partition is success.
+
+        The HMC removes the partition's NICs and HBAs with it.
+        """
+        def gone(client):
+            try:
+                client.session.get(uri)
+            except zhmcclient.HTTPError as exc:
+                if exc.http_status == 404:
+                    return True, None
+                raise
+            return False, None
+
+        def action(client):
+            done, _ = gone(client)
+            if not done:
+                self._partition(client, uri).delete()
+
+        self._sup.call(action, what='delete partition %s' % uri,
+                       failure=failure, instance_uuid=instance_uuid,
+                       mutating=True, already_done=gone)
+
+    # -- power --------------------------------------------------------------
+
+    def start_partition(self, uri, failure, instance_uuid=None):
+        """Bring the partition to active (or degraded), from any status."""
+        self._drive(uri, RUNNING_STATUSES, failure, instance_uuid)
+
+    def stop_partition(self, uri, failure, instance_uuid=None):
+        """Bring the partition to stopped, from any status."""
+        self._drive(uri, STOPPED_STATUSES, failure, instance_uuid)
+
+    def _drive(self, uri, goal, failure, instance_uuid):
+        status = None
+        for _ in range(_MAX_POWER_STEPS):
+            status = self.partition_status(uri, instance_uuid, failure)
+            if status in goal:
+                return
+            if status in TRANSITIONAL_STATUSES:
+                status = self._wait_for(
+                    uri, lambda s: s not in TRANSITIONAL_STATUSES,
+                    self._operation_timeout, instance_uuid, failure)
+                if status in goal:
+                    return
+            operation = ('start' if goal is RUNNING_STATUSES
+                         and status in STOPPED_STATUSES else 'stop')
+            try:
+                self._run_job(uri, operation, failure, instance_uuid)
+            except WrongState:
+                continue  # changed under us: re-read and decide again
+            target = (RUNNING_STATUSES if operation == 'start'
+                      else STOPPED_STATUSES)
+            # The status follows the job with a delay ("deferred status").
+            status = self._wait_for(uri, lambda s: s in target,
+                                    self._status_timeout, instance_uuid,
+                                    failure)
+            if status in goal:
+                return
+        raise failure(reason='partition %s did not reach status %s (it is '
+                             '%s)' % (uri, '/'.join(sorted(goal)), status))
+
+    def _wait_for(self, uri, done, timeout, instance_uuid, failure):
+        return _poll(
+            lambda: self.partition_status(uri, instance_uuid, failure),
+            done, timeout)
+
+    def _run_job(self, uri, operation, failure, instance_uuid):
+        """POST start/stop without waiting, then wait for the job quickly."""
+        what = '%s partition %s' % (operation, uri)
+        effect = (frozenset(['starting']) | RUNNING_STATUSES
+                  if operation == 'start'
+                  else frozenset(['stopping']) | STOPPED_STATUSES)
+
+        def action(client):
+            method = getattr(self._partition(client, uri), operation)
+            return method(wait_for_completion=False).uri
+
+        def already_done(client):
+            partition = self._partition(client, uri)
+            partition.pull_properties(['status'])
+            return partition.properties['status'] in effect, None
+
+        job_uri = self._sup.call(action, what=what, failure=failure,
+                                 instance_uuid=instance_uuid, mutating=True,
+                                 already_done=already_done)
+        if job_uri:
+            self._sup.call(
+                lambda client: self._sup.wait_for_job(
+                    client, job_uri, what=what, failure=failure,
+                    timeout=self._operation_timeout),
+                what=what, failure=failure, instance_uuid=instance_uuid)
+
+    # -- operating system ---------------------------------------------------
+
+    def os_messages(self, uri, instance_uuid=None, failure=None):
+        """The OS messages the HMC keeps for the partition (list of dicts)."""
+        def action(client):
+            result = self._partition(client, uri).list_os_messages()
+            return list(result.get('os-messages', []))
+        return self._sup.call(action, what='list OS messages of partition %s'
+                              % uri, failure=failure,
+                              instance_uuid=instance_uuid)
+
+    def mount_iso(self, uri, fileobj, image_name, ins_file, failure,
+                  instance_uuid=None):
+        """Upload an ISO image (streamed from ``fileobj``) to the partition.
+
+        Uploading is not repeatable from a consumed stream, so a request
+        whose response was lost is not re-sent: it fails with ``failure``
+        and the caller may retry with a fresh stream.
+        """
+        self._sup.call(
+            lambda client: self._partition(client, uri).mount_iso_image(
+                fileobj, image_name, ins_file),
+            what='mount ISO image %s on partition %s' % (image_name, uri),
+            failure=failure, instance_uuid=instance_uuid, mutating=True)
+
+    def unmount_iso(self, uri, failure, instance_uuid=None):
+        """Remove the partition's ISO image; nothing mounted is fine."""
+        def action(client):
+            partition = self._partition(client, uri)
+            partition.pull_properties(['boot-iso-image-name'])
+            if partition.properties.get('boot-iso-image-name'):
+                partition.unmount_iso_image()
+        self._sup.call(action, what='unmount ISO image of partition %s' % uri,
+                       failure=failure, instance_uuid=instance_uuid)

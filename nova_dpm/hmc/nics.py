@@ -1,0 +1,152 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""HMC operations on partition NICs, each one supervised call.
+
+Only this module (with the rest of ``nova_dpm.hmc``) touches zhmcclient
+objects for networking; ``nova_dpm.virt.dpm.network`` decides *what* NICs a
+partition gets and calls these methods to make them exist.
+"""
+
+from nova_dpm.hmc import errors
+
+
+def _cpc(client, cpc_object_id):
+    # resource_object() does no I/O: it only builds the URI-scoped object.
+    return client.cpcs.resource_object('/api/cpcs/' + cpc_object_id)
+
+
+def _partition(client, cpc_object_id, partition_uri):
+    return _cpc(client, cpc_object_id).partitions.resource_object(
+        partition_uri)
+
+
+def _adapter(client, cpc_object_id, adapter_oid):
+    return _cpc(client, cpc_object_id).adapters.resource_object(
+        '/api/adapters/' + adapter_oid)
+
+
+def _nic_named(client, cpc_object_id, partition_uri, name):
+    """The NIC called ``name`` in the partition, or None (fresh reads)."""
+    partition = _partition(client, cpc_object_id, partition_uri)
+    for nic in partition.nics.list(full_properties=True):
+        if nic.get_property('name') == name:
+            return nic
+    return None
+
+
+class NicFacade(object):
+    """Supervised HMC calls that find adapter ports and create NICs."""
+
+    def __init__(self, supervisor, cpc_object_id):
+        self._sup = supervisor
+        self._cpc_oid = cpc_object_id
+
+    def virtual_switch_uri(self, adapter_oid, port, failure):
+        """URI of the virtual switch backing port ``port`` of an adapter.
+
+        OSA and HiperSockets adapters are reached through the virtual switch
+        the HMC keeps per adapter port (CPCs before z17). Raises ``failure``
+        when the adapter has no such virtual switch.
+        """
+        adapter_uri = '/api/adapters/' + adapter_oid
+
+        def find(client):
+            cpc = _cpc(client, self._cpc_oid)
+            # One GET per switch rather than full_properties=True, which
+            # zhmcclient turns into a bulk request older HMCs lack.
+            for vswitch in cpc.virtual_switches.list():
+                vswitch.pull_full_properties()
+                backs_port = (
+                    vswitch.get_property('backing-adapter-uri') ==
+                    adapter_uri and int(vswitch.get_property('port')) == port)
+                # networking-dpm named the virtual switch itself.
+                if backs_port or vswitch.uri.endswith('/' + adapter_oid):
+                    return vswitch.uri
+            return None
+
+        uri = self._sup.call(
+            find, what='find the virtual switch of adapter %s port %d'
+            % (adapter_oid, port), failure=failure)
+        if uri is None:
+            raise (failure or errors.HMCOperationFailed)(reason=(
+                'the CPC has no virtual switch for adapter %s port %d: the '
+                'adapter is not an OSA/HiperSockets adapter of this CPC (use '
+                'vif type dpm_adapter for RoCE/CNA adapters and on z17) or '
+                'the port does not exist' % (adapter_oid, port)))
+        return uri
+
+    def network_port_uri(self, adapter_oid, port, failure):
+        """URI of network port ``port`` (its index) of an adapter."""
+
+        def find(client):
+            adapter = _adapter(client, self._cpc_oid, adapter_oid)
+            for candidate in adapter.ports.list(full_properties=True):
+                if int(candidate.get_property('index')) == port:
+                    return candidate.uri
+            return None
+
+        uri = self._sup.call(
+            find, what='find network port %d of adapter %s'
+            % (port, adapter_oid), failure=failure)
+        if uri is None:
+            raise (failure or errors.HMCOperationFailed)(reason=(
+                'adapter %s has no network port with index %d: check the '
+                'port in the Neutron port binding (vif details "port")'
+                % (adapter_oid, port)))
+        return uri
+
+    def create_nic(self, partition_uri, properties, failure):
+        """Create a NIC unless one of that name exists; return its URI.
+
+        Idempotent: when the create request may have reached the HMC
+        without an answer, the partition is searched for the NIC by name
+        before anything is re-sent, so a lost response never yields two
+        NICs.
+        """
+        name = properties['name']
+
+        def create(client):
+            partition = _partition(client, self._cpc_oid, partition_uri)
+            return partition.nics.create(properties).uri
+
+        def already_done(client):
+            nic = _nic_named(client, self._cpc_oid, partition_uri, name)
+            return (nic is not None, nic.uri if nic is not None else None)
+
+        return self._sup.call(
+            create, what='create NIC %s' % name, failure=failure,
+            mutating=True, already_done=already_done)
+
+    def nic_properties(self, nic_uri, failure):
+        """Full properties of a NIC (device number, MAC, ...)."""
+
+        def read(client):
+            partition_uri = nic_uri.split('/nics/')[0]
+            partition = _partition(client, self._cpc_oid, partition_uri)
+            nic = partition.nics.resource_object(nic_uri)
+            nic.pull_full_properties()
+            return dict(nic.properties)
+
+        return self._sup.call(read, what='read NIC %s' % nic_uri,
+                              failure=failure)
+
+    def nic_names(self, partition_uri, failure):
+        """Names of the NICs of a partition."""
+
+        def read(client):
+            partition = _partition(client, self._cpc_oid, partition_uri)
+            return [nic.get_property('name')
+                    for nic in partition.nics.list(full_properties=True)]
+
+        return self._sup.call(read, what='list NICs of %s' % partition_uri,
+                              failure=failure)

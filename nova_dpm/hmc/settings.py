@@ -1,0 +1,109 @@
+"""The ``[dpm]`` options the HMC supervisor needs, as one immutable value.
+
+Reading oslo.config once, into a frozen dataclass, means the supervisor,
+its threads and the tests all see the same values, and a test can build
+settings without touching the global CONF.  The password field is
+``repr=False`` so a settings object can be logged or shown in a traceback
+without leaking it.
+"""
+
+import dataclasses
+
+from nova_dpm.hmc import errors
+
+#: Options that must be set for nova-compute to manage a CPC subset.
+REQUIRED_OPTIONS = ('hmc', 'hmc_username', 'hmc_password', 'cpc_object_id',
+                    'max_processors', 'max_memory')
+
+
+@dataclasses.dataclass(frozen=True)
+class HMCSettings:
+    """How to reach the HMC and which CPC subset to manage."""
+
+    hosts: tuple
+    userid: str
+    password: str = dataclasses.field(repr=False)
+    port: int = 6794
+    verify_cert: object = True
+    cpc_object_id: str = None
+    max_processors: int = None
+    max_memory: int = None
+    processor_type: str = 'ifl'
+    storage_adapter_mappings: tuple = ()
+    connect_timeout: float = 30
+    connect_retries: int = 120
+    startup_connect_retries: int = 3
+    read_timeout: float = 300
+    read_retries: int = 3
+    operation_timeout: float = 3600
+    status_timeout: float = 60
+    retry_http_statuses: frozenset = frozenset(
+        (408, 413, 429, 500, 502, 503, 504))
+    retries_number: int = 5
+    retry_after: float = 10
+    max_retry_interval: float = 30
+    pool_size: int = 4
+
+    @classmethod
+    def from_conf(cls, conf, validate=True):
+        """Build settings from the ``[dpm]`` group (``CONF.dpm``).
+
+        :param conf: the ``dpm`` option group object
+        :param validate: raise :class:`HMCConfigError` naming the first
+            required option that is unset (``nova-dpm-status`` passes False
+            to show what it can)
+        :raises HMCConfigError: a required option is missing
+        """
+        if validate:
+            for name in REQUIRED_OPTIONS:
+                value = getattr(conf, name)
+                if value is None or value == [] or value == '':
+                    raise errors.HMCConfigError(
+                        option=name,
+                        detail='is not set; set it in the [dpm] section of '
+                               'nova.conf')
+        verify = False
+        if conf.hmc_verify_cert:
+            verify = conf.hmc_ca_file or True
+        mappings = []
+        for entry in conf.physical_storage_adapter_mappings or ():
+            adapter, _sep, port = entry.rpartition(':')
+            mappings.append((adapter.lower(), int(port)))
+        return cls(
+            hosts=tuple(conf.hmc or ()),
+            port=conf.hmc_port,
+            userid=conf.hmc_username,
+            password=conf.hmc_password,
+            verify_cert=verify,
+            cpc_object_id=(conf.cpc_object_id or '').lower() or None,
+            max_processors=conf.max_processors,
+            max_memory=conf.max_memory,
+            processor_type=conf.processor_type,
+            storage_adapter_mappings=tuple(mappings),
+            connect_timeout=conf.connect_timeout,
+            connect_retries=conf.connect_retries,
+            startup_connect_retries=conf.startup_connect_retries,
+            read_timeout=conf.read_timeout,
+            read_retries=conf.read_retries,
+            operation_timeout=conf.operation_timeout,
+            status_timeout=conf.status_timeout,
+            retry_http_statuses=frozenset(conf.retry_http_statuses or ()),
+            retries_number=conf.retries_number,
+            retry_after=conf.retry_after,
+            max_retry_interval=conf.max_retry_interval,
+            pool_size=conf.hmc_session_pool_size,
+        )
+
+    @property
+    def addresses(self):
+        """``host:port`` of every HMC, for messages (never the password)."""
+        return ', '.join('%s:%s' % (host, self.port) for host in self.hosts)
+
+    def connection_key(self):
+        """What makes two users share one HMC connection."""
+        return (tuple(self.hosts), self.port, self.userid)
+
+    def connection_info(self):
+        """What status output may show about the connection."""
+        return {'hmc': list(self.hosts), 'port': self.port,
+                'userid': self.userid}

@@ -1,0 +1,192 @@
+"""What nova-compute checks before it may manage its CPC subset.
+
+Everything here runs at service start and fails with ONE line naming the
+HMC address(es), the userid and the cause, so an operator reading the
+CRITICAL line of a failed nova-compute knows what to fix.  The CPC is
+fetched by URI (one GET) rather than by listing and fetching every CPC.
+"""
+
+import requests
+import urllib3
+import zhmcclient
+
+from nova_dpm.hmc import errors
+from nova_dpm.hmc import policy
+from nova_dpm.hmc import session as session_mod
+
+#: CPC statuses in which partitions can be managed.
+OPERATIONAL_CPC_STATUSES = frozenset(
+    ('active', 'operating', 'service-required', 'degraded', 'exceptions',
+     'acceptable'))
+
+#: CPC property with the processor count, per processor_type.
+PROCESSOR_PROPERTY = {'ifl': 'processor-count-ifl',
+                      'cp': 'processor-count-general-purpose'}
+
+MEMORY_PROPERTY = 'storage-customer'
+
+_NOT_SENT = (urllib3.exceptions.NewConnectionError,
+             urllib3.exceptions.ConnectTimeoutError,
+             requests.exceptions.ConnectTimeout,
+             requests.exceptions.SSLError,
+             urllib3.exceptions.SSLError)
+
+
+def check_settings(settings):
+    """Raise HMCConfigError naming the first required option unset."""
+    for option, value in (('hmc', settings.hosts),
+                          ('hmc_username', settings.userid),
+                          ('hmc_password', settings.password),
+                          ('cpc_object_id', settings.cpc_object_id),
+                          ('max_processors', settings.max_processors),
+                          ('max_memory', settings.max_memory)):
+        if value in (None, '', (), []):
+            raise errors.HMCConfigError(
+                option=option,
+                detail='is not set; set it in the [dpm] section of nova.conf')
+
+
+def request_may_have_been_sent(exc):
+    """Could the HMC have received (and run) the failed request?
+
+    False only when the failure provably happened before the request left:
+    no TCP connection, or no TLS session.
+    """
+    if isinstance(exc, zhmcclient.ReadTimeout):
+        return True
+    if isinstance(exc, zhmcclient.ConnectTimeout):
+        return False
+    if not isinstance(exc, zhmcclient.ConnectionError):
+        return False
+    seen = set()
+    todo = [getattr(exc, 'details', None)]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, _NOT_SENT):
+            return False
+        todo.extend(arg for arg in getattr(item, 'args', ())
+                    if isinstance(arg, BaseException))
+        todo.extend((getattr(item, 'reason', None), item.__cause__,
+                     item.__context__))
+    return True
+
+
+def _who(settings):
+    return '%r' % settings.userid
+
+
+def connect_for_start(settings, factory, sleep):
+    """Reach an HMC (version query) and log on; bounded, no logon retry.
+
+    Tries the addresses in order within each attempt; attempts are
+    ``startup_connect_retries`` + 1 with backoff.  A rejected logon ends
+    at once: repeating it can lock the HMC user.
+
+    :returns: (logged-on zhmcclient.Client, index of the address used)
+    :raises HMCStartupError: unreachable, logon rejected, HMC error
+    """
+    attempts = [0]
+
+    def attempt():
+        attempts[0] += 1
+        last = None
+        for index, host in enumerate(settings.hosts):
+            session = session_mod.make_session(factory, [host], settings)
+            client = zhmcclient.Client(session)
+            try:
+                client.query_api_version()
+            except zhmcclient.ConnectionError as exc:
+                last = exc
+                continue
+            session.logon()
+            return client, index
+        raise last
+
+    retrying = policy.startup_retrying(
+        settings, 'Connecting to HMC %s' % settings.addresses, sleep=sleep)
+    try:
+        return retrying(attempt)
+    except zhmcclient.AuthError as exc:
+        raise errors.HMCStartupError(reason=(
+            'logon as %s rejected by HMC %s (check hmc_username/'
+            'hmc_password)' % (_who(settings), settings.addresses))) from exc
+    except zhmcclient.ConnectionError as exc:
+        raise errors.HMCStartupError(reason=(
+            'HMC %s unreachable after %d attempts (%s)' % (
+                settings.addresses, attempts[0],
+                errors.short_cause(exc)))) from exc
+    except zhmcclient.Error as exc:
+        raise errors.HMCStartupError(reason=(
+            'HMC %s failed the logon of %s: %s' % (
+                settings.addresses, _who(settings),
+                errors.describe(exc, settings.password)))) from exc
+
+
+def _fail(settings, host, text):
+    raise errors.HMCStartupError(reason='%s (HMC %s:%s, user %s)' % (
+        text, host, settings.port, _who(settings)))
+
+
+def check_cpc(client, settings, host):
+    """The CPC exists, is in DPM mode, operating, and big enough.
+
+    :raises HMCStartupError: naming what is wrong and what to check
+    """
+    oid = settings.cpc_object_id
+    try:
+        cpc = client.session.get('/api/cpcs/%s' % oid)
+    except zhmcclient.HTTPError as exc:
+        if exc.http_status == 404:
+            _fail(settings, host, 'CPC %s not found on HMC %s (check '
+                  'cpc_object_id)' % (oid, host))
+        _fail(settings, host, 'CPC %s could not be read: %s' % (
+            oid, errors.describe(exc, settings.password)))
+    except zhmcclient.Error as exc:
+        _fail(settings, host, 'CPC %s could not be read: %s' % (
+            oid, errors.describe(exc, settings.password)))
+    name = '%s (%s)' % (oid, cpc.get('name', '?'))
+    if not cpc.get('dpm-enabled'):
+        _fail(settings, host, 'CPC %s is not in DPM mode' % name)
+    status = cpc.get('status')
+    if status not in OPERATIONAL_CPC_STATUSES:
+        _fail(settings, host, 'CPC %s is not operational (status %r)' % (
+            name, status))
+    _check_capacity(settings, host, name, cpc)
+    for adapter_oid, port in settings.storage_adapter_mappings:
+        _check_fcp_port(client, settings, host, cpc, adapter_oid, port)
+    return cpc
+
+
+def _check_capacity(settings, host, name, cpc):
+    prop = PROCESSOR_PROPERTY[settings.processor_type]
+    for option, wanted, prop in (
+            ('max_processors', settings.max_processors, prop),
+            ('max_memory', settings.max_memory, MEMORY_PROPERTY)):
+        have = cpc.get(prop)
+        if have is not None and wanted > have:
+            _fail(settings, host, '[dpm] %s = %s exceeds the %s of CPC %s '
+                  '(%s)' % (option, wanted, prop, name, have))
+
+
+def _check_fcp_port(client, settings, host, cpc, adapter_oid, port):
+    where = 'physical_storage_adapter_mappings entry %s:%s' % (adapter_oid,
+                                                               port)
+    try:
+        adapter = client.session.get('/api/adapters/%s' % adapter_oid)
+    except zhmcclient.HTTPError as exc:
+        if exc.http_status == 404:
+            _fail(settings, host, '%s: no such adapter on the HMC' % where)
+        raise
+    if adapter.get('parent') not in (None, cpc.get('object-uri')):
+        _fail(settings, host, '%s: the adapter belongs to another CPC' %
+              where)
+    if adapter.get('type') != 'fcp':
+        _fail(settings, host, '%s: adapter %r is of type %r, not an FCP '
+              'adapter' % (where, adapter.get('name'), adapter.get('type')))
+    ports = adapter.get('storage-port-uris')
+    if ports is not None and port >= len(ports):
+        _fail(settings, host, '%s: adapter %r has no port %d (it has %d)' % (
+            where, adapter.get('name'), port, len(ports)))

@@ -1,0 +1,211 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The faked HMC behind one lock: sessions, jobs and request dispatch.
+
+zhmcclient.mock is not thread-safe, so every request runs its HMC work
+under ``Backend.lock``; the HTTP server never holds the lock while it
+sleeps for injected latency, reads a request body or writes a response.
+"""
+
+import hmac
+import logging
+import threading
+import uuid
+
+from zhmcclient import mock
+# FakedHTTPError is what zhmcclient.mock's handlers raise for HMC errors;
+# it is not exported by zhmcclient.mock itself.
+from zhmcclient.mock._urihandler import FakedHTTPError
+
+from nova_dpm.simulator import handlers
+from nova_dpm.simulator import jobs as jobs_mod
+
+LOG = logging.getLogger(__name__)
+
+Reply = handlers.Reply
+HMCError = handlers.HMCError
+
+_PUBLIC = (('GET', '/api/version'), ('POST', '/api/sessions'))
+
+
+def error_reply(method, path, status, reason, message, headers=None):
+    """An HMC error response body (as zhmcclient parses it)."""
+    body = {'http-status': status, 'reason': reason, 'message': message,
+            'request-method': method, 'request-uri': path}
+    return Reply(status, body, dict(headers or {}))
+
+
+class Backend(object):
+    """A faked HMC with the session, job and error rules of a real one."""
+
+    def __init__(self, faked_session, userid, password, fault_board,
+                 job_duration):
+        self.lock = threading.Lock()
+        self.hmc = faked_session.hmc
+        self.mock = mock.UriHandler(mock.URIS)
+        self.jobs = jobs_mod.JobTable()
+        self.faults = fault_board
+        self.iso_mounts = {}
+        self._userid = userid
+        self._password = password
+        self._sessions = set()
+        self._default_job_duration = float(job_duration)
+        self._job_durations = {}
+
+    # --- settings (called with or without the lock held by the caller) ---
+
+    def job_duration(self, operation):
+        return self._job_durations.get(operation,
+                                       self._default_job_duration)
+
+    def set_job_duration(self, seconds, operation=None):
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError('job duration must be a non-negative number of '
+                             'seconds, got %r' % (seconds,))
+        with self.lock:
+            if operation is None:
+                self._default_job_duration = float(seconds)
+            else:
+                self._job_durations[operation] = float(seconds)
+
+    def expire_sessions(self):
+        with self.lock:
+            for session_id in self._sessions:
+                self.hmc.remove_session_id(session_id)
+            self._sessions = set()
+
+    def sessions_active(self):
+        with self.lock:
+            return len(self._sessions)
+
+    def update_cpc(self, cpc_oid, properties):
+        with self.lock:
+            try:
+                cpc = self.hmc.cpcs.lookup_by_oid(cpc_oid)
+            except KeyError:
+                raise ValueError('no CPC with object-id %s' % cpc_oid)
+            cpc.update(dict(properties))
+
+    def resources(self):
+        """A snapshot of what clients created, for leak checks."""
+        with self.lock:
+            self.jobs.advance()
+            partitions = []
+            for cpc in self.hmc.cpcs.list():
+                partitions.extend(cpc.partitions.list())
+            return {
+                'partitions': sorted(p.name for p in partitions),
+                'nics': sum(len(p.nics.list()) for p in partitions),
+                'hbas': sum(len(p.hbas.list()) for p in partitions),
+                'storage_group_attachments': sum(
+                    len(p.properties.get('storage-group-uris') or [])
+                    for p in partitions),
+                'iso_mounts': len(self.iso_mounts),
+                'sessions_active': len(self._sessions),
+                'jobs_running': len(self.jobs.running()),
+            }
+
+    # --- request handling ---
+
+    def handle(self, method, path, session_id, body, on_logon=None):
+        """Serve one request; return a Reply. Never raises."""
+        try:
+            with self.lock:
+                self.jobs.advance()
+                if (method, path.split('?', 1)[0]) not in _PUBLIC:
+                    self._check_session(session_id)
+                return self._dispatch(method, path, session_id, body,
+                                      on_logon)
+        except HMCError as exc:
+            return error_reply(method, path, exc.status, exc.reason,
+                               exc.message)
+        except FakedHTTPError as exc:
+            return error_reply(method, path, exc.http_status, exc.reason,
+                               exc.message)
+        except Exception as exc:
+            LOG.exception('Simulator failed on %s %s', method, path)
+            return error_reply(method, path, 500, 0,
+                               'Internal simulator error: %s: %s' %
+                               (type(exc).__name__, exc))
+
+    def _check_session(self, session_id):
+        if not session_id:
+            raise HMCError(403, 4, 'No session ID was provided in the '
+                           'X-API-Session header')
+        if session_id not in self._sessions:
+            raise HMCError(403, 5, 'The session ID is not valid or has '
+                           'expired')
+
+    def _logon(self, body, on_logon):
+        if not isinstance(body, dict) or 'userid' not in body or \
+                'password' not in body:
+            raise HMCError(400, 5, 'Missing required field in request '
+                           'body: userid and password are required')
+        userid_ok = hmac.compare_digest(str(body['userid']).encode(),
+                                        self._userid.encode())
+        password_ok = hmac.compare_digest(str(body['password']).encode(),
+                                          self._password.encode())
+        if not (userid_ok and password_ok):
+            raise HMCError(403, 0, 'Logon failed: the userid or password '
+                           'is not valid')
+        session_id = uuid.uuid4().hex
+        self._sessions.add(session_id)
+        self.hmc.add_session_id(session_id)
+        if on_logon is not None:
+            on_logon()
+        major, minor = self.hmc.api_version.split('.')[0:2]
+        return Reply(200, {
+            'api-session': session_id,
+            'notification-topic': 'simulator-topic-' + session_id[:8],
+            'job-notification-topic': 'simulator-job-topic-' +
+                                      session_id[:8],
+            'api-major-version': int(major),
+            'api-minor-version': int(minor),
+            'password-expires': -1,
+            'session-credential': uuid.uuid4().hex,
+        }, {})
+
+    def _logoff(self, session_id):
+        self._sessions.discard(session_id)
+        try:
+            self.hmc.remove_session_id(session_id)
+        except ValueError:
+            pass
+        return handlers.no_content()
+
+    def _dispatch(self, method, path, session_id, body, on_logon):
+        bare = path.split('?', 1)[0]
+        if method == 'POST' and bare == '/api/sessions':
+            return self._logon(body, on_logon)
+        if method == 'DELETE' and bare == '/api/sessions/this-session':
+            return self._logoff(session_id)
+        routed = handlers.route(method, path)
+        if routed is not None:
+            handler, match = routed
+            return handler(self, method, path, match, body)
+        if isinstance(body, handlers.IsoUpload):
+            body = None
+        if method == 'GET':
+            return Reply(200, self.mock.get(self.hmc, path, True), {})
+        if method == 'DELETE':
+            self.mock.delete(self.hmc, path, True)
+            return handlers.no_content()
+        if method == 'POST':
+            result = self.mock.post(self.hmc, path, body, True, True)
+            if not result:
+                return handlers.no_content()
+            created = result.get('object-uri') or result.get('element-uri')
+            if created:
+                return Reply(201, result, {'Location': created})
+            return Reply(200, result, {})
+        raise HMCError(405, 0, 'HTTP method %s is not supported' % method)

@@ -1,0 +1,304 @@
+"""Nova compute driver for IBM Z / LinuxONE CPCs in DPM mode.
+
+This module is a table of Nova verbs: each method hands the work to one
+domain object (``host.CpcSubset`` for the CPC subset, ``partition.
+InstancePartition`` for one instance, ``spawn.Spawner`` for building one,
+``storage.Storage`` for volumes).  All HMC traffic goes through one
+``nova_dpm.hmc.HMCSupervisor``, which also turns every HMC failure into a
+Nova exception.
+
+Constructing the driver reads nothing and connects to nothing (Nova reports
+an ImportError or ValueError from here as "Unable to load the
+virtualization driver"); ``init_host`` reads ``[dpm]``, validates it and
+logs on to the HMC.
+
+VIFs: the NICs of a partition are created by ``spawn`` and disappear with
+the partition, so ``plug_vifs``/``unplug_vifs`` have nothing to do.
+"""
+
+import dataclasses
+import importlib
+import importlib.util
+import threading
+
+from nova import exception
+from nova.virt import driver
+from nova.virt import hardware
+from oslo_log import log as logging
+
+import nova_dpm.conf
+from nova_dpm.hmc import cpc as cpc_mod
+from nova_dpm.hmc import HMCSettings
+from nova_dpm.hmc import HMCSupervisor
+from nova_dpm.virt.dpm import host as host_mod
+from nova_dpm.virt.dpm import partition as partition_mod
+from nova_dpm.virt.dpm import spawn as spawn_mod
+
+LOG = logging.getLogger(__name__)
+CONF = nova_dpm.conf.CONF
+
+_PACKAGE = 'nova_dpm.virt.dpm'
+
+
+def _has_module(name):
+    return importlib.util.find_spec('%s.%s' % (_PACKAGE, name)) is not None
+
+
+def _optional_module(name):
+    """Import a feature module of this package, or None when not shipped.
+
+    Only the absence of the module itself is tolerated; an error inside it
+    still surfaces.
+    """
+    full_name = '%s.%s' % (_PACKAGE, name)
+    try:
+        return importlib.import_module(full_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == full_name:
+            return None
+        raise
+
+
+@dataclasses.dataclass(frozen=True)
+class _Parts(object):
+    """What ``init_host`` builds: everything that talks to the HMC."""
+
+    supervisor: object
+    subset: host_mod.CpcSubset
+    spawner: spawn_mod.Spawner
+    storage: object
+
+
+class DPMDriver(driver.ComputeDriver):
+    """Partitions of one CPC subset as Nova instances."""
+
+    capabilities = {
+        'has_imagecache': False,
+        'supports_evacuate': False,
+        'supports_migrate_to_same_host': False,
+        'supports_attach_interface': False,
+        'supports_device_tagging': False,
+        'supports_tagged_attach_interface': False,
+        'supports_tagged_attach_volume': False,
+        'supports_extend_volume': False,
+        'supports_multiattach': False,
+        'supports_trusted_certs': False,
+        'supports_pcpus': False,
+        'supports_accelerators': False,
+        'supports_bfv_rescue': False,
+        'supports_vtpm': False,
+        'supports_secure_boot': False,
+        'supports_stateless_firmware': False,
+        'supports_socket_pci_numa_affinity': False,
+        'supports_remote_managed_ports': False,
+        'supports_address_space_passthrough': False,
+        'supports_address_space_emulated': False,
+        'supports_virtio_fs': False,
+        'supports_mem_backing_file': False,
+        'supports_ephemeral_encryption': False,
+        'supports_ephemeral_encryption_luks': False,
+        'supports_ephemeral_encryption_plain': False,
+        'supports_image_type_aki': False,
+        'supports_image_type_ami': False,
+        'supports_image_type_ari': False,
+        # ISO images boot only when the image module is shipped.
+        'supports_image_type_iso': _has_module('image'),
+        'supports_image_type_qcow2': False,
+        'supports_image_type_raw': False,
+        'supports_image_type_vdi': False,
+        'supports_image_type_vhd': False,
+        'supports_image_type_vhdx': False,
+        'supports_image_type_vmdk': False,
+        'supports_image_type_ploop': False,
+    }
+
+    def __init__(self, virtapi, supervisor=None):
+        """No I/O and no configuration parsing here (see module docstring).
+
+        :param supervisor: an ``HMCSupervisor`` to use instead of building
+            one from ``[dpm]`` (tests)
+        """
+        super().__init__(virtapi)
+        self._given_supervisor = supervisor
+        self._parts = None
+        self._parts_lock = threading.Lock()
+
+    # -- service life cycle -------------------------------------------------
+
+    def init_host(self, host):
+        """Read ``[dpm]``, validate it and log on to the HMC (fatal)."""
+        with self._parts_lock:
+            if self._parts is None:
+                self._parts = self._build_parts()
+        self._parts.supervisor.start()
+        LOG.info('nova-dpm manages CPC %(cpc)s subset %(host)s: '
+                 '%(cpus)s %(type)s processors, %(mem)s MiB memory',
+                 {'cpc': CONF.dpm.cpc_object_id, 'host': CONF.host,
+                  'cpus': CONF.dpm.max_processors,
+                  'type': CONF.dpm.processor_type,
+                  'mem': CONF.dpm.max_memory})
+
+    def _build_parts(self):
+        try:
+            settings = HMCSettings.from_conf(CONF.dpm)
+        except ValueError as exc:
+            raise exception.InvalidConfiguration(
+                reason='[dpm] %s' % exc) from exc
+        supervisor = self._given_supervisor or HMCSupervisor(
+            settings, connection_id='nova-compute:%s' % CONF.host,
+            state_dir=CONF.state_path)
+        cpc = cpc_mod.ManagedCpc(supervisor, settings.cpc_object_id,
+                                 status_timeout=settings.status_timeout,
+                                 operation_timeout=settings.operation_timeout)
+        subset = host_mod.CpcSubset(cpc, CONF.host, settings.max_processors,
+                                    settings.max_memory,
+                                    settings.processor_type)
+        network = _optional_module('network')
+        storage = _optional_module('storage')
+        image = _optional_module('image')
+        networking = network and network.Networking(supervisor, settings)
+        volumes = storage and storage.Storage(supervisor, settings,
+                                              CONF.state_path)
+        iso_boot = image and image.IsoBoot(supervisor, settings)
+        spawner = spawn_mod.Spawner(subset, networking, volumes, iso_boot)
+        return _Parts(supervisor, subset, spawner, volumes)
+
+    def cleanup_host(self, host):
+        """Log off; copes with an ``init_host`` that never completed."""
+        parts = self._parts
+        if parts is not None:
+            parts.supervisor.stop()
+
+    @property
+    def _ready(self):
+        parts = self._parts
+        if parts is None:
+            raise exception.VirtDriverNotReady()
+        return parts
+
+    def _partition(self, instance):
+        return partition_mod.InstancePartition(
+            self._ready.subset.cpc, CONF.host, instance)
+
+    # -- host ---------------------------------------------------------------
+
+    def get_available_nodes(self, refresh=False):
+        return [CONF.host]
+
+    def get_available_resource(self, nodename):
+        return self._ready.subset.available_resource()
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        inventory = provider_tree.data(nodename).inventory
+        self._ready.subset.update_provider_tree(
+            provider_tree, nodename, self._get_allocation_ratios(inventory),
+            CONF.reserved_host_cpus, CONF.reserved_host_memory_mb)
+
+    def get_host_ip_addr(self):
+        return CONF.my_ip
+
+    # -- instances ----------------------------------------------------------
+
+    def list_instances(self):
+        """Instance names (one HMC request)."""
+        return [p.instance_name for p in self._ready.subset.partitions()]
+
+    def list_instance_uuids(self):
+        """Instance uuids (one HMC request)."""
+        return [p.instance_uuid for p in self._ready.subset.partitions()]
+
+    def get_num_instances(self):
+        return len(self._ready.subset.partitions())
+
+    def instance_exists(self, instance):
+        return self._partition(instance).find() is not None
+
+    def get_info(self, instance, use_cache=True):
+        """Power state from the partition status (see partition.py).
+
+        ``use_cache``: answer from the host's partition snapshot (no request
+        while it is fresh); otherwise one request.
+        """
+        if use_cache:
+            found = self._ready.subset.partition_of(instance.uuid)
+        else:
+            found = self._partition(instance).find()
+        if found is None:
+            raise exception.InstanceNotFound(instance_id=instance.uuid)
+        return hardware.InstanceInfo(state=found.power_state,
+                                     internal_id=found.uri)
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        self._ready.spawner.spawn(context, instance, image_meta,
+                                  network_info, block_device_info, power_on)
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        """Stop and delete the partition; already gone is success."""
+        parts = self._ready
+        try:
+            self._partition(instance).destroy(
+                parts.spawner.release_steps(instance))
+        finally:
+            parts.subset.forget_snapshot()
+
+    def cleanup(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, migrate_data=None, destroy_vifs=True,
+                destroy_secrets=True):
+        """Nothing outlives ``destroy``; repeat it in case it did not run."""
+        self.destroy(context, instance, network_info, block_device_info)
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        """Stop the partition; DPM cannot ask the OS, so no graceful wait."""
+        self._partition(instance).power_off()
+        self._ready.subset.forget_snapshot()
+
+    def power_on(self, context, instance, network_info,
+                 block_device_info=None, accel_info=None, share_info=None):
+        self._partition(instance).power_on()
+        self._ready.subset.forget_snapshot()
+
+    def reboot(self, context, instance, network_info, reboot_type,
+               block_device_info=None, bad_volumes_callback=None,
+               accel_info=None, share_info=None):
+        """Soft and hard alike: stop + start (DPM has no OS-level reboot)."""
+        self._partition(instance).reboot()
+        self._ready.subset.forget_snapshot()
+
+    def resume_state_on_host_boot(self, context, instance, network_info,
+                                  share_info, block_device_info=None):
+        """Nova expects the instance running: start it if it is not."""
+        self.power_on(context, instance, network_info, block_device_info)
+
+    def get_console_output(self, context, instance):
+        return self._partition(instance).console_output()
+
+    def plug_vifs(self, instance, network_info):
+        """NICs are created by spawn (see module docstring)."""
+
+    def unplug_vifs(self, instance, network_info):
+        """NICs are deleted with the partition (see module docstring)."""
+
+    # -- volumes ------------------------------------------------------------
+
+    def _storage(self):
+        storage = self._ready.storage
+        if storage is None:
+            raise NotImplementedError('FCP volumes are not supported by this '
+                                      'nova-dpm build')
+        return storage
+
+    def get_volume_connector(self, instance):
+        return self._storage().get_volume_connector(instance)
+
+    def attach_volume(self, context, connection_info, instance, mountpoint,
+                      disk_bus=None, device_type=None, encryption=None):
+        return self._storage().attach_volume(context, connection_info,
+                                             instance, mountpoint)
+
+    def detach_volume(self, context, connection_info, instance, mountpoint,
+                      encryption=None):
+        return self._storage().detach_volume(context, connection_info,
+                                             instance, mountpoint)

@@ -1,0 +1,208 @@
+"""Building an instance's partition, with ONE place that handles failure.
+
+``Spawner.spawn`` runs the steps in order (check the request, create the
+partition, create NICs, prepare the boot device, start).  Whatever step
+fails, the failure arrives at a single ``except`` in :meth:`Spawner.spawn`,
+which decides:
+
+* the instance was deleted meanwhile (Nova says so on ``refresh``): remove
+  what is left on the HMC and return quietly, so Nova's own "deleted during
+  build" handling takes over;
+* otherwise: roll back everything this spawn created on the HMC (stop the
+  partition, detach storage groups and ISO images, delete the partition,
+  which removes its NICs and HBAs) and raise ``InstanceDeployFailure``
+  naming the step and the cause, so Nova reschedules.  Bad requests found
+  before any HMC change (``InvalidInput``, ``ImageUnacceptable``, ...) are
+  raised unchanged: Nova aborts those builds instead of rescheduling them.
+
+Volumes are never deleted: the rollback only detaches them.
+"""
+
+from nova.compute import task_states
+from nova.compute import vm_states
+from nova import exception
+from oslo_log import log as logging
+
+from nova_dpm.virt.dpm import partition as partition_mod
+
+LOG = logging.getLogger(__name__)
+
+
+class _Progress(object):
+    """Which step runs, and what this spawn created so far."""
+
+    def __init__(self):
+        self.step = 'check the request'
+        self.partition_uri = None
+
+
+class Spawner(object):
+    """Spawns instances as partitions of the CPC subset.
+
+    :param subset: ``host.CpcSubset``
+    :param networking: ``network.Networking`` or None (no NIC support)
+    :param storage: ``storage.Storage`` or None (no FCP volume support)
+    :param iso_boot: ``image.IsoBoot`` or None (no ISO image boot)
+    """
+
+    def __init__(self, subset, networking=None, storage=None, iso_boot=None):
+        self._subset = subset
+        self._cpc = subset.cpc
+        self._networking = networking
+        self._storage = storage
+        self._iso_boot = iso_boot
+
+    def spawn(self, context, instance, image_meta, network_info=None,
+              block_device_info=None, power_on=True):
+        progress = _Progress()
+        try:
+            self._build(context, instance, image_meta, network_info,
+                        block_device_info, power_on, progress)
+        except Exception as exc:
+            self._handle_failure(instance, progress, exc)
+        finally:
+            self._subset.forget_snapshot()
+
+    # -- the steps ----------------------------------------------------------
+
+    def _build(self, context, instance, image_meta, network_info,
+               block_device_info, power_on, progress):
+        nic_plans, boot_volume = self._check(image_meta, network_info,
+                                             block_device_info)
+        uuid = instance.uuid
+        failure = exception.InstanceDeployFailure
+
+        progress.step = 'create the partition'
+        progress.partition_uri = self._cpc.create_partition(
+            self._partition_properties(instance), failure, uuid)
+        uri = progress.partition_uri
+
+        boot_parameters = ''
+        if nic_plans:
+            progress.step = 'create the NICs'
+            boot_parameters = self._networking.create_nics(uri, nic_plans)
+
+        if boot_volume is not None:
+            progress.step = 'prepare booting from the volume'
+            self._storage.prepare_boot(instance, uri, boot_volume)
+        else:
+            progress.step = 'prepare booting from the ISO image'
+            self._iso_boot.prepare_boot(context, instance, image_meta, uri)
+
+        if boot_parameters:
+            progress.step = 'pass the NIC MAC addresses to the guest'
+            self._cpc.update_partition(
+                uri, {'boot-os-specific-parameters': boot_parameters},
+                failure, uuid)
+
+        if power_on:
+            progress.step = 'start the partition'
+            self._cpc.start_partition(uri, failure, uuid)
+        LOG.info('Spawned partition %s', partition_mod.partition_name(
+            self._subset.host, uuid), instance=instance)
+
+    def _check(self, image_meta, network_info, block_device_info):
+        """Validate everything before the HMC is changed."""
+        nic_plans = []
+        if network_info:
+            if self._networking is None:
+                raise exception.InvalidInput(
+                    reason='this nova-dpm build cannot create NICs; boot '
+                           'the server without networks')
+            nic_plans = self._networking.plan(network_info)
+        boot_volume = None
+        if self._storage is not None:
+            boot_volume = self._storage.boot_volume(block_device_info)
+        if boot_volume is None:
+            if self._iso_boot is None:
+                raise exception.InvalidInput(
+                    reason='DPM partitions boot from a volume: create the '
+                           'server from a bootable volume (boot_index 0)')
+            self._iso_boot.check(image_meta)
+        return nic_plans, boot_volume
+
+    def _partition_properties(self, instance):
+        flavor = instance.flavor
+        return {
+            'name': partition_mod.partition_name(self._subset.host,
+                                                 instance.uuid),
+            'description': partition_mod.description(self._subset.host,
+                                                     instance),
+            '%s-processors' % self._subset.processor_type: flavor.vcpus,
+            'initial-memory': flavor.memory_mb,
+            'maximum-memory': flavor.memory_mb,
+        }
+
+    # -- the single failure point ------------------------------------------
+
+    def _handle_failure(self, instance, progress, exc):
+        if progress.partition_uri is None and isinstance(
+                exc, exception.Invalid) and not isinstance(
+                exc, exception.InstanceDeployFailure):
+            raise exc  # a bad request, nothing created: Nova aborts it
+
+        deleted = self._instance_deleted(instance)
+        if deleted:
+            LOG.info('Instance deleted while its partition was being built '
+                     '(during: %s); removing what is left', progress.step,
+                     instance=instance)
+        else:
+            LOG.error('Building the partition failed while trying to '
+                      '%(step)s: %(cause)s; rolling back',
+                      {'step': progress.step, 'cause': exc},
+                      instance=instance)
+        cleaned = self.remove_partition(instance, progress)
+        if deleted:
+            return
+        reason = 'could not %s: %s' % (progress.step, _describe(exc))
+        if not cleaned:
+            reason += ('; the rollback failed too, see the nova-compute log '
+                       'for what is left on the HMC')
+        raise exception.InstanceDeployFailure(reason=reason) from exc
+
+    def remove_partition(self, instance, progress=None):
+        """Stop, release and delete the instance's partition, if any.
+
+        :returns: True when nothing is left (errors are logged, not raised)
+        """
+        target = partition_mod.InstancePartition(
+            self._cpc, self._subset.host, instance)
+        try:
+            target.destroy(self.release_steps(instance))
+        except Exception as exc:
+            LOG.error('Could not remove partition %(name)s: %(cause)s; '
+                      'delete it on the HMC (nova-dpm retries when the '
+                      'instance is deleted)',
+                      {'name': target.name, 'cause': exc}, instance=instance)
+            return False
+        return True
+
+    def release_steps(self, instance):
+        """What must be detached before the partition is deleted."""
+        steps = []
+        if self._storage is not None:
+            steps.append(lambda uri: self._storage.release(instance, uri))
+        if self._iso_boot is not None:
+            steps.append(self._iso_boot.release)
+        return steps
+
+    @staticmethod
+    def _instance_deleted(instance):
+        """Does Nova say the instance is being (or has been) deleted?"""
+        try:
+            instance.refresh()
+        except exception.InstanceNotFound:
+            return True
+        except Exception as exc:
+            LOG.warning('Could not refresh the instance to see whether it '
+                        'was deleted: %s', exc, instance=instance)
+            return False
+        return (instance.task_state == task_states.DELETING or
+                instance.vm_state in (vm_states.DELETED,
+                                      vm_states.SOFT_DELETED))
+
+
+def _describe(exc):
+    if isinstance(exc, exception.NovaException):
+        return exc.format_message()
+    return '%s: %s' % (type(exc).__name__, exc)

@@ -1,0 +1,100 @@
+"""Spawn steps x HMC faults: the right outcome and nothing left behind.
+
+Each row names a spawn step by the HMC request that carries it; each
+column injects one kind of fault into that request.  Rows are data: add a
+step by adding a line to STEPS.
+"""
+
+from nova.compute import task_states
+from nova import exception
+
+from tests.functional.virt import driver_base
+
+# step name (as InstanceDeployFailure names it), HTTP method, URI pattern
+STEPS = [
+    ('create the partition', 'POST', r'^/api/cpcs/[^/]+/partitions$'),
+    ('create the NICs', 'POST', r'^/api/partitions/[^/]+/nics$'),
+    ('prepare booting from the volume', 'POST',
+     r'^/api/partitions/[^/]+/hbas$'),
+    ('start the partition', 'POST', r'/operations/start$'),
+]
+
+
+class TestSpawnFaultMatrix(driver_base.DriverTestCase):
+
+    def spawn_with(self, inject, step, method, uri):
+        instance = self.instance()
+        inject(self, step, method, uri, instance)
+        return instance, lambda: self.spawn(
+            instance, network_info=driver_base.vifs(2))
+
+    def expect_failure(self, inject):
+        for step, method, uri in STEPS:
+            instance, spawn = self.spawn_with(inject, step, method, uri)
+            exc = self.assertRaises(exception.InstanceDeployFailure, spawn)
+            self.assertIn(step, str(exc), step)
+            self.assertNotIn(self.sim.password, str(exc))
+            self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def expect_success(self, inject):
+        for step, method, uri in STEPS:
+            instance, spawn = self.spawn_with(inject, step, method, uri)
+            spawn()
+            resources = self.sim.resources()
+            self.assertEqual(1, len(resources['partitions']), step)
+            self.assertEqual(2, resources['nics'], step)
+            self.driver.destroy(None, instance, None)
+            self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def test_http_500_beyond_the_retry_budget(self):
+        # retries_number=2: three answers of 500 exhaust it.
+        self.expect_failure(lambda t, s, m, u, i: t.sim.fail_next(
+            3, 500, 0, method=m, uri=u))
+
+    def test_http_500_within_the_retry_budget_is_absorbed(self):
+        self.expect_success(lambda t, s, m, u, i: t.sim.fail_next(
+            1, 500, 0, method=m, uri=u))
+
+    def test_connection_lost_once_is_absorbed(self):
+        self.expect_success(lambda t, s, m, u, i: t.sim.drop_next(
+            1, method=m, uri=u))
+
+    def test_lost_response_never_duplicates(self):
+        self.expect_success(lambda t, s, m, u, i: t.sim.lose_response_next(
+            1, method=m, uri=u))
+
+    def test_job_failure(self):
+        instance = self.instance()
+        self.sim.fail_job_next(1, operation='start')
+        exc = self.assertRaises(
+            exception.InstanceDeployFailure, self.spawn, instance,
+            network_info=driver_base.vifs(2))
+        self.assertIn('start the partition', str(exc))
+        self.assertNothingLeft()
+
+    def test_instance_deleted_meanwhile_returns_quietly(self):
+        for step, method, uri in STEPS:
+            instance = self.instance()
+
+            def deleting(instance=instance):
+                instance.task_state = task_states.DELETING
+            instance.refresh_mock.side_effect = deleting
+            self.sim.fail_next(3, 500, 0, method=method, uri=uri)
+            self.spawn(instance, network_info=driver_base.vifs(2))
+            self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def test_lasting_outage_then_nova_destroy_leaves_nothing(self):
+        instance = self.instance()
+        self.sim.fail_job_next(1, operation='start')
+        self.sim.set_job_duration(0.5, operation='start')
+        self.sim.fail_next(50, 503, 0, method='DELETE')
+        self.assertRaises(exception.InstanceDeployFailure, self.spawn,
+                          instance, network_info=driver_base.vifs(2))
+        self.assertEqual(1, len(self.sim.resources()['partitions']))
+        self.sim.clear_faults()
+        # What Nova's build clean-up does after a failed spawn.
+        self.driver.destroy(None, instance, None)
+        self.assertNothingLeft()

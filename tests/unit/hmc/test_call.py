@@ -1,0 +1,198 @@
+"""call(): the retry policy and the translation table in action."""
+
+import threading
+
+import fixtures
+from nova import exception
+import testtools
+import zhmcclient
+
+from nova_dpm.hmc import errors
+from nova_dpm.hmc import supervisor
+from tests.unit.hmc import fakes
+
+CPC_URI = '/api/cpcs/' + fakes.CPC_OID
+UUID = '6f1e4c1a-0000-4000-8000-000000000001'
+
+
+def create_partition(name):
+    def action(client):
+        cpc = client.cpcs.resource_object(CPC_URI)
+        return cpc.partitions.create({
+            'name': name, 'initial-memory': 1024, 'maximum-memory': 1024,
+            'ifl-processors': 1}).name
+    return action
+
+
+class CallTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(level='DEBUG'))
+        self.hmc = fakes.FakeHMC()
+        self.sleeps = fakes.Sleeps()
+        self.sup = self.start(retry_after=3)
+
+    def start(self, **overrides):
+        sup = supervisor.HMCSupervisor(
+            fakes.settings(**overrides), 'nova-compute:h1',
+            session_factory=self.hmc.factory, sleep=self.sleeps,
+            probe_interval=0.05, guru_report=False)
+        sup.start()
+        self.addCleanup(sup.stop)
+        return sup
+
+    def list_cpcs(self, **kwargs):
+        return self.sup.call(lambda c: [x.name for x in c.cpcs.list()],
+                             what='list CPCs', **kwargs)
+
+    def test_retryable_status_waits_retry_after_then_succeeds(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(503, 1), times=2)
+        self.assertEqual(['CPC1'], self.list_cpcs())
+        self.assertEqual([3, 3], self.sleeps.calls)
+
+    def test_retryable_status_beyond_budget_is_the_operation_failure(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(503, 1), times=3)
+        exc = self.assertRaises(exception.InstancePowerOnFailure,
+                                self.list_cpcs,
+                                failure=exception.InstancePowerOnFailure)
+        self.assertIn('list CPCs', str(exc))
+        self.assertIn('HTTP 503.1', str(exc))
+        self.assertIsNotNone(exc.__cause__)
+        self.assertIn('GET /api/cpcs: HTTP 503.1', self.log.output)
+
+    def test_default_failure_is_hmc_operation_failed(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(400, 7))
+        self.assertRaises(errors.HMCOperationFailed, self.list_cpcs)
+
+    def test_missing_partition_of_an_instance_is_instance_not_found(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(404, 1))
+        exc = self.assertRaises(exception.InstanceNotFound, self.list_cpcs,
+                                instance_uuid=UUID)
+        self.assertIn(UUID, str(exc))
+
+    def test_wrong_state_is_for_the_caller(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(
+            409, 1, message='partition is starting'))
+        exc = self.assertRaises(errors.WrongState, self.list_cpcs)
+        self.assertEqual(1, exc.reason)
+        self.assertIn('partition is starting', str(exc))
+
+    def test_session_expiry_relogs_on_once(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(403, 5))
+        logons = self.hmc.logons
+        self.assertEqual(['CPC1'], self.list_cpcs())
+        self.assertEqual(logons + 1, self.hmc.logons)
+
+    def test_runtime_auth_failure_says_credentials(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.http_error(403, 5), times=2)
+        self.hmc.fail('POST', '/api/sessions', zhmcclient.ServerAuthError(
+            'HTTP authentication failed with 403,0',
+            fakes.http_error(403, 0, 'POST', '/api/sessions')))
+        exc = self.assertRaises(exception.HypervisorUnavailable,
+                                self.list_cpcs)
+        self.assertIn('hmc_password', str(exc))
+        self.assertNotIn(fakes.PASSWORD, str(exc) + self.log.output)
+
+    def test_read_retries_freely(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.connection_error(
+            'Connection aborted.'))
+        self.assertEqual(['CPC1'], self.list_cpcs())
+
+    def test_lost_create_response_uses_already_done(self):
+        # The HMC created the partition, then the connection broke.
+        real_post = fakes.ScriptedSession.post
+
+        def post_then_drop(session, uri, *args, **kwargs):
+            result = real_post(session, uri, *args, **kwargs)
+            if uri.endswith('/partitions') and not dropped:
+                dropped.append(uri)
+                raise fakes.connection_error('Connection aborted.')
+            return result
+        dropped = []
+        self.useFixture(fixtures.MockPatchObject(
+            fakes.ScriptedSession, 'post', post_then_drop))
+
+        def already_done(client):
+            cpc = client.cpcs.resource_object(CPC_URI)
+            found = cpc.partitions.list(filter_args={'name': 'p1'})
+            return (True, found[0].name) if found else (False, None)
+
+        result = self.sup.call(create_partition('p1'), what='create p1',
+                               mutating=True, already_done=already_done)
+        self.assertEqual('p1', result)
+        self.assertEqual(['p1'], self.hmc.partitions())
+
+    def test_mutating_call_without_already_done_is_not_resent(self):
+        self.hmc.fail('POST', '/partitions', fakes.connection_error(
+            'Connection aborted.'))
+        exc = self.assertRaises(
+            exception.InstanceDeployFailure, self.sup.call,
+            create_partition('p2'), what='create p2', mutating=True,
+            failure=exception.InstanceDeployFailure)
+        self.assertIn('not re-sent', str(exc))
+        self.assertEqual(1, self.hmc.count('POST', '/partitions'))
+
+    def test_mutating_500_without_already_done_is_not_resent(self):
+        self.hmc.fail('POST', '/partitions', fakes.http_error(500, 0))
+        self.assertRaises(errors.HMCOperationFailed, self.sup.call,
+                          create_partition('p3'), mutating=True)
+        self.assertEqual(1, self.hmc.count('POST', '/partitions'))
+
+    def test_outage_longer_than_budget_fails_fast_then_recovers(self):
+        self.hmc.fail('GET', '/api/', fakes.connection_error(), times=10000)
+        exc = self.assertRaises(exception.HypervisorUnavailable,
+                                self.list_cpcs)
+        self.assertIn('unreachable after 3 attempts', str(exc))
+        self.assertEqual('down', self.sup.status()['state'])
+        # Fails fast while down, without sending the call to the HMC.
+        cpc_gets = self.hmc.count('GET', '/api/cpcs')
+        self.assertRaises(exception.HypervisorUnavailable, self.list_cpcs)
+        self.assertEqual(cpc_gets, self.hmc.count('GET', '/api/cpcs'))
+        with self.hmc.lock:
+            self.hmc.script.clear()
+        for _ in range(200):
+            if self.sup.status()['state'] == 'connected':
+                break
+            threading.Event().wait(0.02)
+        self.assertEqual(['CPC1'], self.list_cpcs())
+
+    def test_outage_shorter_than_budget_is_invisible(self):
+        self.hmc.fail('GET', '/api/', fakes.connection_error(), times=2)
+        self.assertEqual(['CPC1'], self.list_cpcs())
+
+    def test_reconnect_fails_over_to_the_alternate(self):
+        self.hmc.fail('GET', '/api/cpcs', fakes.connection_error())
+        self.hmc.fail('GET', '/api/version', fakes.connection_error())
+        self.assertEqual(['CPC1'], self.list_cpcs())
+        self.assertEqual('10.0.0.6:6794', self.sup.status()['current_hmc'])
+        self.assertEqual('10.0.0.6', self.hmc.requests[-1][2])
+
+    def test_call_before_start_is_unavailable(self):
+        sup = supervisor.HMCSupervisor(fakes.settings(), guru_report=False,
+                                       session_factory=self.hmc.factory)
+        self.assertRaises(exception.HypervisorUnavailable, sup.call,
+                          lambda c: None)
+
+    def test_concurrent_calls_use_several_sessions(self):
+        sup = self.start(pool_size=3)
+        barrier = threading.Barrier(3, timeout=5)
+        seen = set()
+
+        def action(client):
+            seen.add(id(client.session))
+            barrier.wait()
+            return True
+        threads = [threading.Thread(target=sup.call, args=(action,))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        self.assertEqual(3, len(seen))
+        self.assertEqual(3, sup.status()['sessions']['alive'])
+        before = self.hmc.count('DELETE', '/api/sessions/this-session')
+        sup.stop()
+        self.assertEqual(
+            before + 3, self.hmc.count('DELETE',
+                                       '/api/sessions/this-session'))

@@ -1,0 +1,195 @@
+"""Networking: NIC plans from network_info and NIC creation on the HMC."""
+
+from unittest import mock
+import uuid
+
+import fixtures
+from nova import exception
+from nova.network import model as network_model
+import testtools
+
+from nova_dpm.hmc import supervisor as hmc_supervisor
+from nova_dpm.virt.dpm import network
+from tests.unit.virt import network_storage_fakes as fakes
+
+NICS_POST = r'/api/partitions/[^/]+/nics$'
+
+
+def vif(vif_type='dpm_vswitch', adapter=fakes.OSA_OID, port=0, index=1,
+        **details):
+    details.update(object_id=adapter, port=port)
+    return network_model.VIF(
+        id=str(uuid.UUID(int=index)), type=vif_type,
+        address='fa:16:3e:00:00:%02x' % index, details=details,
+        network=network_model.Network(id='net1'))
+
+
+class NetworkingTestCase(testtools.TestCase):
+
+    storage_management = True
+
+    def setUp(self):
+        super().setUp()
+        self.fake = fakes.FakeHMC(self.storage_management)
+        self.settings = fakes.settings()
+        state_dir = self.useFixture(fixtures.TempDir()).path
+        self.sup = hmc_supervisor.HMCSupervisor(
+            self.settings, connection_id='nova-compute:test',
+            state_dir=state_dir, session_factory=self.fake.session_factory)
+        self.sup.start()
+        self.addCleanup(self.sup.stop)
+        self.networking = network.Networking(self.sup, self.settings)
+        self.partition_uri = self.fake.partition_uri()
+
+    def requests_during(self, func, *args):
+        before = len(self.fake.handler.requests)
+        try:
+            return func(*args)
+        finally:
+            self.made = self.fake.handler.requests[before:]
+
+
+class TestPlan(NetworkingTestCase):
+
+    def test_plans_one_nic_per_vif_with_normalized_mac(self):
+        plans = self.networking.plan([vif(index=1), vif(
+            'dpm_adapter', fakes.ROCE_OID, port=1, index=2)])
+        self.assertEqual(['fa163e000001', 'fa163e000002'],
+                         [p.mac for p in plans])
+        self.assertEqual([('dpm_vswitch', 0), ('dpm_adapter', 1)],
+                         [(p.vif_type, p.port) for p in plans])
+        self.assertEqual('OpenStack_Port_' + str(uuid.UUID(int=1)),
+                         plans[0].nic_name)
+
+    def test_vlan_comes_from_details_or_network(self):
+        from_details = vif(index=1, vlan='100')
+        from_network = vif(index=2)
+        from_network['network'] = network_model.Network(id='n', vlan=200)
+        plans = self.networking.plan([from_details, from_network])
+        self.assertEqual([100, 200], [p.vlan for p in plans])
+
+    def test_thirteen_nics_are_refused_before_any_hmc_request(self):
+        vifs = [vif(index=i) for i in range(1, 14)]
+        exc = self.assertRaises(exception.InvalidInput,
+                                self.requests_during,
+                                self.networking.plan, vifs)
+        self.assertIn('13 network ports', str(exc))
+        self.assertIn('at most 12', str(exc))
+        self.assertEqual([], self.made)
+
+    def test_twelve_nics_fit_into_the_boot_parameters(self):
+        self.assertEqual(12, len(self.networking.plan(
+            [vif(index=i) for i in range(1, 13)])))
+
+    def test_unknown_vif_type_names_the_port_and_the_supported_types(self):
+        bad = vif('ovs', index=7)
+        exc = self.assertRaises(exception.InvalidInput,
+                                self.requests_during,
+                                self.networking.plan, [vif(index=1), bad])
+        self.assertIn(bad['id'], str(exc))
+        self.assertIn("'ovs'", str(exc))
+        self.assertIn('dpm_vswitch, dpm_adapter', str(exc))
+        self.assertEqual([], self.made)
+
+    def test_boot_parameters_too_long_are_refused(self):
+        with mock.patch.object(network, 'MAX_BOOT_PARAMETERS', 100):
+            exc = self.assertRaises(
+                exception.InvalidInput, self.networking.plan,
+                [vif(index=i) for i in range(1, 7)])
+        self.assertIn('need 120 characters', str(exc))
+
+    def test_bad_details_are_named(self):
+        cases = [
+            (vif(adapter=None), 'object_id'),
+            (vif(adapter='not-an-oid'), 'object_id'),
+            (vif(port='x'), '"port"'),
+            (vif(port=12), '"port"'),
+            (vif(vlan=5000), 'VLAN 5000'),
+        ]
+        for bad, expected in cases:
+            exc = self.assertRaises(exception.InvalidInput,
+                                    self.networking.plan, [bad])
+            self.assertIn(expected, str(exc))
+            self.assertIn(bad['id'], str(exc))
+
+    def test_bad_and_duplicate_macs_are_refused(self):
+        bad = vif(index=1)
+        bad['address'] = 'fa:16:3e'
+        self.assertIn('MAC address', str(self.assertRaises(
+            exception.InvalidInput, self.networking.plan, [bad])))
+        twin = vif(index=2)
+        twin['address'] = vif(index=1)['address']
+        self.assertIn('used by another port', str(self.assertRaises(
+            exception.InvalidInput, self.networking.plan,
+            [vif(index=1), twin])))
+
+
+class TestCreateNics(NetworkingTestCase):
+
+    def create(self, vifs):
+        plans = self.networking.plan(vifs)
+        return self.networking.create_nics(self.partition_uri, plans)
+
+    def test_no_nics_give_empty_boot_parameters(self):
+        self.assertEqual('', self.create([]))
+        self.assertEqual([], self.fake.nics())
+
+    def test_nics_are_backed_by_vswitch_or_adapter_port(self):
+        params = self.create([
+            vif(index=1, vlan=7),
+            vif('dpm_adapter', fakes.ROCE_OID, port=1, index=2)])
+        nics = self.fake.nics()
+        self.assertEqual(2, len(nics))
+        by_name = {n['name']: n for n in nics}
+        first = by_name['OpenStack_Port_' + str(uuid.UUID(int=1))]
+        second = by_name['OpenStack_Port_' + str(uuid.UUID(int=2))]
+        self.assertEqual('/api/virtual-switches/' + fakes.VSWITCH_OID,
+                         first['virtual-switch-uri'])
+        self.assertEqual((7, 'enforced'),
+                         (first['vlan-id'], first['vlan-type']))
+        self.assertEqual(
+            '/api/adapters/%s/network-ports/1' % fakes.ROCE_OID,
+            second['network-adapter-port-uri'])
+        self.assertEqual(
+            '%s,0,fa163e000001;%s,1,fa163e000002;' % (
+                first['device-number'].lower(),
+                second['device-number'].lower()), params)
+
+    def test_networking_dpm_style_vswitch_object_id_is_accepted(self):
+        self.create([vif(adapter=fakes.VSWITCH_OID)])
+        self.assertEqual('/api/virtual-switches/' + fakes.VSWITCH_OID,
+                         self.fake.nics()[0]['virtual-switch-uri'])
+
+    def test_adapter_without_virtual_switch_fails_the_deploy(self):
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.create,
+                                [vif(adapter=fakes.ROCE_OID)])
+        self.assertIn('dpm_adapter', str(exc))
+        self.assertEqual([], self.fake.nics())
+
+    def test_missing_adapter_port_fails_the_deploy(self):
+        exc = self.assertRaises(
+            exception.InstanceDeployFailure, self.create,
+            [vif('dpm_adapter', fakes.ROCE_OID, port=5)])
+        self.assertIn('no network port with index 5', str(exc))
+
+    def test_each_fault_kind_yields_exactly_one_nic(self):
+        for kind in ('http500', 'drop', 'lost'):
+            for nic in self.fake.partition().nics.list():
+                self.fake.partition().nics.remove(nic.oid)
+            self.fake.handler.fail_next('POST', NICS_POST, kind)
+            params = self.create([vif(index=1)])
+            nics = self.fake.nics()
+            self.assertEqual(1, len(nics), kind)
+            self.assertEqual('%s,0,fa163e000001;'
+                             % nics[0]['device-number'].lower(), params)
+            self.assertEqual([], self.fake.handler.faults, kind)
+
+    def test_persistent_http_errors_fail_the_deploy_with_the_hmc_message(
+            self):
+        for _ in range(5):
+            self.fake.handler.fail_next('POST', NICS_POST, 'http500')
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.create,
+                                [vif(index=1)])
+        self.assertIn('create NIC OpenStack_Port_', str(exc))
+        self.assertIn('injected fault', str(exc))
+        self.assertLessEqual(len(self.fake.nics()), 1)

@@ -1,0 +1,294 @@
+"""Storage: FCP boot volume, HBAs / storage groups, persistent WWPNs."""
+
+import uuid
+
+import fixtures
+from nova import exception
+import testtools
+
+from nova_dpm.hmc import supervisor as hmc_supervisor
+from nova_dpm.virt.dpm import storage
+from tests.unit.virt import network_storage_fakes as fakes
+
+TARGET = '500507680b214ac1'
+IGNORED = '500507680b214ac2'
+
+
+class Instance(object):
+    def __init__(self):
+        self.uuid = str(uuid.uuid4())
+
+
+def fc_connection(volume_id='vol-1', targets=(TARGET,), lun=2):
+    return {'driver_volume_type': 'fibre_channel', 'serial': volume_id,
+            'data': {'target_wwn': list(targets), 'target_lun': lun}}
+
+
+def block_device_info(*connections):
+    return {'block_device_mapping': [
+        {'boot_index': index, 'connection_info': connection}
+        for index, connection in enumerate(connections)]}
+
+
+class StorageTestCase(testtools.TestCase):
+
+    storage_management = True
+
+    def setUp(self):
+        super().setUp()
+        self.fake = fakes.FakeHMC(self.storage_management)
+        self.settings = fakes.settings()
+        self.state_dir = self.useFixture(fixtures.TempDir()).path
+        self.sup = hmc_supervisor.HMCSupervisor(
+            self.settings, connection_id='nova-compute:test',
+            state_dir=self.state_dir,
+            session_factory=self.fake.session_factory)
+        self.sup.start()
+        self.addCleanup(self.sup.stop)
+        self.settings_with_ignore = self.settings
+        self.storage = self.new_storage()
+        self.instance = Instance()
+        self.partition_uri = self.fake.partition_uri()
+
+    def new_storage(self):
+        """A Storage as after a nova-compute restart (no shared memory)."""
+        self.useFixture(fixtures.MockPatchObject(
+            storage.CONF.dpm, 'target_wwpn_ignore_list', [IGNORED]))
+        return storage.Storage(self.sup, self.settings, self.state_dir)
+
+    def boot(self, connection=None):
+        volume = self.storage.boot_volume(
+            block_device_info(connection or fc_connection()))
+        self.storage.prepare_boot(self.instance, self.partition_uri, volume)
+        return volume
+
+    def boot_properties(self):
+        return {k: v for k, v in self.fake.partition().properties.items()
+                if k.startswith('boot-')}
+
+    def assert_nothing_left(self):
+        self.assertEqual([], self.fake.hbas())
+        self.assertEqual([], self.fake.storage_groups())
+        self.assertEqual([], self.fake.partition().properties.get(
+            'storage-group-uris', []))
+
+
+class TestBootVolume(StorageTestCase):
+
+    def test_no_boot_volume(self):
+        self.assertIsNone(self.storage.boot_volume(None))
+        self.assertIsNone(self.storage.boot_volume({
+            'block_device_mapping': [{'boot_index': None,
+                                      'connection_info': fc_connection()}]}))
+
+    def test_boot_volume_skips_ignored_targets(self):
+        volume = self.storage.boot_volume(block_device_info(
+            fc_connection(targets=('0x' + IGNORED.upper(), TARGET),
+                          lun='0x4010'))),
+        self.assertEqual(('vol-1', TARGET, 0x4010, '0000000000004010'),
+                         (volume[0].volume_id, volume[0].target_wwpn,
+                          volume[0].lun, volume[0].lun_hex))
+
+    def test_non_fc_boot_volume_is_invalid_input(self):
+        connection = dict(fc_connection(), driver_volume_type='iscsi')
+        exc = self.assertRaises(exception.InvalidInput,
+                                self.storage.boot_volume,
+                                block_device_info(connection))
+        self.assertIn("'iscsi'", str(exc))
+        self.assertIn('vol-1', str(exc))
+
+    def test_only_ignored_targets_is_invalid_input(self):
+        exc = self.assertRaises(
+            exception.InvalidInput, self.storage.boot_volume,
+            block_device_info(fc_connection(targets=(IGNORED,))))
+        self.assertIn('target_wwpn_ignore_list', str(exc))
+
+    def test_bad_lun_is_invalid_input(self):
+        self.assertRaises(exception.InvalidInput, self.storage.boot_volume,
+                          block_device_info(fc_connection(lun='zz')))
+
+
+class TestStorageGroupCpc(StorageTestCase):
+
+    def test_prepare_boot_attaches_a_storage_group_and_sets_boot(self):
+        self.boot()
+        groups = self.fake.storage_groups()
+        self.assertEqual(['OpenStack-' + self.instance.uuid],
+                         [g['name'] for g in groups])
+        self.assertEqual([groups[0]['object-uri']],
+                         self.fake.partition().properties[
+                             'storage-group-uris'])
+        self.assertEqual({'boot-device': 'storage-adapter',
+                          'boot-world-wide-port-name': TARGET,
+                          'boot-logical-unit-number': '0000000000000002'},
+                         self.boot_properties())
+        connector = self.storage.get_volume_connector(self.instance)
+        self.assertEqual(2, len(connector['wwpns']))
+        self.assertEqual(('s390x', 'linux'),
+                         (connector['platform'], connector['os_type']))
+
+    def test_connector_before_spawn_then_boot_attaches_one_group(self):
+        # Nova asks for the connector before spawn; the driver prepares
+        # storage then, and prepare_boot must not repeat it.
+        wwpns = self.storage.prepare_storage(self.instance,
+                                             self.partition_uri)
+        self.boot()
+        self.assertEqual(1, len(self.fake.storage_groups()))
+        self.assertEqual(wwpns, self.storage.get_volume_connector(
+            self.instance)['wwpns'])
+
+    def test_interrupted_attempt_is_resumed_without_duplicates(self):
+        self.boot()
+        self.storage._store.update(self.instance.uuid,
+                                   lambda record: record.update(wwpns=[]))
+        self.boot()
+        self.assertEqual(1, len(self.fake.storage_groups()))
+        self.assertEqual(1, len(self.fake.partition().properties[
+            'storage-group-uris']))
+
+    def test_release_detaches_and_deletes_the_empty_group(self):
+        self.boot()
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+        self.storage.release(self.instance, self.partition_uri)
+
+    def test_release_keeps_a_group_with_storage_volumes(self):
+        self.boot()
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        group.storage_volumes.add({'name': 'data', 'size': 10})
+        group.properties['storage-volume-uris'] = [
+            v.uri for v in group.storage_volumes.list()]
+        self.storage.release(self.instance, self.partition_uri)
+        self.assertEqual(1, len(self.fake.storage_groups()))
+        self.assertEqual([], self.fake.partition().properties[
+            'storage-group-uris'])
+
+    def test_lost_responses_attach_exactly_one_group(self):
+        self.fake.handler.fail_next('POST', r'/api/storage-groups$', 'lost')
+        self.fake.handler.fail_next('POST', r'attach-storage-group', 'lost')
+        self.boot()
+        self.assertEqual(1, len(self.fake.storage_groups()))
+        self.assertEqual(1, len(self.fake.partition().properties[
+            'storage-group-uris']))
+
+    def test_failed_attach_then_release_leaves_nothing(self):
+        for _ in range(3):
+            self.fake.handler.fail_next('POST', r'attach-storage-group',
+                                        'http500')
+        self.assertRaises(exception.InstanceDeployFailure, self.boot)
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_group_created_without_answer_is_removed_by_release(self):
+        self.boot()
+        # As if the create had reached the HMC but its answer was lost.
+        self.storage._store.update(self.instance.uuid, lambda r: r.update(
+            storage_group_uri=None, created_storage_group=False))
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_dropped_connections_during_release_still_converge(self):
+        self.boot()
+        self.fake.handler.fail_next('POST', r'detach-storage-group', 'drop')
+        self.fake.handler.fail_next('POST', r'/operations/delete$', 'lost')
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_release_after_partition_deleted_is_fine(self):
+        self.boot()
+        partition = self.fake.partition()
+        partition.manager.remove(partition.oid)
+        self.storage.release(self.instance, self.partition_uri)
+        self.assertEqual([], self.fake.storage_groups())
+
+
+class TestHbaCpc(StorageTestCase):
+
+    storage_management = False
+
+    def test_prepare_boot_creates_one_hba_per_mapping(self):
+        self.boot()
+        hbas = self.fake.hbas()
+        self.assertEqual(
+            sorted('/api/adapters/%s/storage-ports/0' % oid
+                   for oid in fakes.FCP_OIDS),
+            sorted(h['adapter-port-uri'] for h in hbas))
+        self.assertEqual(hbas[0]['element-uri'],
+                         self.boot_properties()['boot-storage-device'])
+        self.assertEqual(
+            sorted(h['wwpn'].lower() for h in hbas),
+            sorted(self.storage.get_volume_connector(
+                self.instance)['wwpns']))
+        self.assertEqual([], self.fake.posts('storage-groups'))
+
+    def test_connector_before_spawn_then_boot_creates_hbas_once(self):
+        self.storage.prepare_storage(self.instance, self.partition_uri)
+        self.boot()
+        self.assertEqual(2, len(self.fake.hbas()))
+
+    def test_interrupted_attempt_is_resumed_without_duplicates(self):
+        self.boot()
+        self.storage = self.new_storage()
+        self.storage._store.update(self.instance.uuid,
+                                   lambda record: record.update(wwpns=[]))
+        self.boot()
+        self.assertEqual(2, len(self.fake.hbas()))
+
+    def test_lost_hba_create_response_yields_one_hba(self):
+        self.fake.handler.fail_next('POST', r'/hbas$', 'lost')
+        self.fake.handler.fail_next('POST', r'/hbas$', 'http500')
+        self.boot()
+        self.assertEqual(2, len(self.fake.hbas()))
+
+    def test_release_deletes_hbas_even_unrecorded_ones(self):
+        self.boot()
+        # An HBA created by a request whose answer never came back.
+        self.fake.partition().hbas.add({
+            'name': storage.HBA_NAME_PREFIX + 'orphan',
+            'adapter-port-uri': '/api/adapters/%s/storage-ports/0'
+                                % fakes.FCP_OIDS[0]})
+        self.fake.handler.fail_next('DELETE', r'/hbas/', 'lost')
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_no_mappings_fail_the_deploy_naming_the_option(self):
+        self.settings = fakes.settings(storage_adapter_mappings=())
+        self.storage = self.new_storage()
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.boot)
+        self.assertIn('physical_storage_adapter_mappings', str(exc))
+
+
+class TestPersistentWwpns(StorageTestCase):
+
+    def test_wwpns_survive_restart_and_destroy_until_detach(self):
+        self.boot()
+        wwpns = self.storage.get_volume_connector(self.instance)['wwpns']
+        self.storage.attach_volume(None, fc_connection('vol-2'),
+                                   self.instance, '/dev/sdb')
+        self.storage = self.new_storage()          # restart
+        self.storage.release(self.instance, self.partition_uri)  # destroy
+        partition = self.fake.partition()
+        partition.manager.remove(partition.oid)
+        self.storage = self.new_storage()          # restart again
+        self.assertEqual(wwpns, self.storage.get_volume_connector(
+            self.instance)['wwpns'])
+        self.storage.detach_volume(None, fc_connection('vol-1'),
+                                   self.instance, '/dev/sda')
+        self.assertEqual(wwpns, self.storage.get_volume_connector(
+            self.instance)['wwpns'])
+        self.storage.detach_volume(None, fc_connection('vol-2'),
+                                   self.instance, '/dev/sdb')
+        self.assertEqual([], self.new_storage().get_volume_connector(
+            self.instance)['wwpns'])
+
+    def test_attach_needs_fc_and_wwpns(self):
+        exc = self.assertRaises(
+            exception.VolumeAttachFailed, self.storage.attach_volume, None,
+            fc_connection('vol-9'), self.instance, '/dev/sdb')
+        self.assertIn('vol-9', str(exc))
+        self.assertIn('no FCP WWPNs', str(exc))
+        self.boot()
+        self.assertRaises(
+            exception.VolumeAttachFailed, self.storage.attach_volume, None,
+            dict(fc_connection(), driver_volume_type='rbd'), self.instance,
+            '/dev/sdb')
