@@ -12,6 +12,7 @@ import time
 import fixtures
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import integrated_helpers
+import urllib3
 
 import nova_dpm.conf  # noqa: F401 (registers [dpm])
 from nova_dpm.simulator import HMCSimulator
@@ -25,6 +26,18 @@ def _fc_connection_info(lun):
     return {'driver_volume_type': 'fibre_channel',
             'data': {'target_wwn': [TARGET_WWPN], 'target_lun': lun,
                      'target_discovered': False}}
+
+
+def _give_https_back():
+    """Undo wsgi_intercept's HTTPS hook so the HMC connections are real TLS.
+
+    Nova's placement and API fixtures intercept plain-HTTP URLs through
+    wsgi_intercept, which also swaps urllib3's HTTPS connection class for one
+    that cannot open real TLS connections (it rejects ``cert_reqs``). Nothing
+    intercepted uses HTTPS, so the real class goes back.
+    """
+    urllib3.connectionpool.HTTPSConnectionPool.ConnectionCls = (
+        urllib3.connection.HTTPSConnection)
 
 
 class FCCinderFixture(nova_fixtures.CinderFixture):
@@ -58,10 +71,21 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
         self.flags(api_paste_config=os.path.join(
             sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
         self.flags(group='dpm', **self.dpm_options())
+        # One compute host: a reschedule cannot help, and without one the
+        # server's fault carries the driver's own reason.
+        self.flags(max_attempts=1, group='scheduler')
         super().setUp()
         self.cinder = self.useFixture(FCCinderFixture(self))
         self.flavor_id = self._create_flavor(
             name='dpm.small', memory_mb=1024, vcpu=1, disk=0, ephemeral=0)
+
+    def _setup_compute_service(self):
+        _give_https_back()
+        return super()._setup_compute_service()
+
+    def _setup_services(self):
+        super()._setup_services()
+        _give_https_back()
 
     def dpm_options(self):
         """The [dpm] section of this test's nova.conf."""
@@ -87,7 +111,8 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
             'boot_index': 0, 'uuid': volume_id, 'source_type': 'volume',
             'destination_type': 'volume'}]
         server = self.api.post_server({'server': server})
-        return self._wait_for_state_change(server, expected_state)
+        return self._wait_for_state_change(server, expected_state,
+                                           max_retries=60)
 
     def partitions(self):
         """Names of the partitions on the simulated HMC."""

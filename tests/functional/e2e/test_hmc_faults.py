@@ -63,7 +63,6 @@ class TestHMCFaults(base.DPMNovaTestCase):
                                      left['storage_group_attachments']))
 
     def test_failed_hmc_job_puts_server_in_error_with_reason(self):
-        self.flags(max_attempts=1, group='scheduler')
         self.sim.fail_job_next(1, operation='start',
                                message='partition activation failed')
         server = self._boot_from_volume('doomed', expected_state='ERROR')
