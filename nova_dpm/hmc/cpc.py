@@ -256,11 +256,9 @@ class ManagedCpc(object):
                                  instance_uuid=instance_uuid, mutating=True,
                                  already_done=already_done)
         if job_uri:
-            self._sup.call(
-                lambda client: self._sup.wait_for_job(
-                    client, job_uri, what=what, failure=failure,
-                    timeout=self._operation_timeout),
-                what=what, failure=failure, instance_uuid=instance_uuid)
+            self._sup.await_job(job_uri, what=what, failure=failure,
+                                timeout=self._operation_timeout,
+                                instance_uuid=instance_uuid)
 
     # -- operating system ---------------------------------------------------
 

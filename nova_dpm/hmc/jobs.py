@@ -22,7 +22,7 @@ MAX_POLL_INTERVAL = 0.5
 def wait_for_job(client, job_uri, what, failure=None, timeout=None,
                  unreachable_grace=30.0, sleep=time.sleep,
                  clock=time.monotonic):
-    """Poll an HMC job until it ends; return its ``job-results``.
+    """Poll an HMC job with one borrowed client; return its ``job-results``.
 
     :param client: a logged-on ``zhmcclient.Client`` (the borrowed one)
     :param job_uri: ``/api/jobs/<id>`` (``job.uri`` of a zhmcclient Job)
@@ -37,27 +37,42 @@ def wait_for_job(client, job_uri, what, failure=None, timeout=None,
         cancelled, vanished, or did not end within ``timeout``
     :raises zhmcclient.ConnectionError: the HMC stayed unreachable
     """
+    state = {'since': None}
+
+    def get_job():
+        try:
+            job = get_job_status(client, job_uri)
+            state['since'] = None
+            return job
+        except zhmcclient.ConnectionError:
+            now = clock()
+            state['since'] = state['since'] or now
+            if now - state['since'] >= unreachable_grace:
+                raise
+            return {'status': 'unknown'}
+
+    return poll_job(get_job, lambda: delete_job(client, job_uri), job_uri,
+                    what, failure=failure, timeout=timeout, sleep=sleep,
+                    clock=clock)
+
+
+def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
+             sleep=time.sleep, clock=time.monotonic):
+    """Poll ``get_job()`` adaptively until the job ends; return its results.
+
+    ``get_job`` returns the job's status body, or None when the job
+    vanished; ``delete`` removes the ended job's status from the HMC.
+    """
     failure = failure or errors.HMCOperationFailed
     deadline = clock() + timeout
     interval = FIRST_POLL_INTERVAL
-    unreachable_since = None
     while True:
-        try:
-            job = client.session.get(job_uri)
-            unreachable_since = None
-        except zhmcclient.ConnectionError:
-            now = clock()
-            unreachable_since = unreachable_since or now
-            if now - unreachable_since >= unreachable_grace or now > deadline:
-                raise
-            job = None
-        except zhmcclient.HTTPError as exc:
-            if exc.http_status == 404:
-                raise failure(reason='%s: HMC job %s vanished (HTTP %s.%s)' % (
-                    what, job_uri, exc.http_status, exc.reason)) from exc
-            raise
-        if job is not None and job.get('status') in ('complete', 'canceled'):
-            _delete_job(client, job_uri)
+        job = get_job()
+        if job is None:
+            raise failure(reason='%s: HMC job %s vanished (HTTP 404)' % (
+                what, job_uri))
+        if job.get('status') in ('complete', 'canceled'):
+            delete()
             return _result(job, job_uri, what, failure)
         now = clock()
         if now >= deadline:
@@ -66,6 +81,16 @@ def wait_for_job(client, job_uri, what, failure=None, timeout=None,
                                                           timeout))
         sleep(min(interval, max(0.0, deadline - now)))
         interval = min(interval * 2, MAX_POLL_INTERVAL)
+
+
+def get_job_status(client, job_uri):
+    """The job's status body, or None when the HMC no longer knows it."""
+    try:
+        return client.session.get(job_uri)
+    except zhmcclient.HTTPError as exc:
+        if exc.http_status == 404:
+            return None
+        raise
 
 
 def _result(job, job_uri, what, failure):
@@ -79,7 +104,7 @@ def _result(job, job_uri, what, failure):
     return job.get('job-results')
 
 
-def _delete_job(client, job_uri):
+def delete_job(client, job_uri):
     """Delete the ended job's status (the HMC keeps it otherwise)."""
     try:
         client.session.delete(job_uri)

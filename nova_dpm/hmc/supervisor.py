@@ -11,6 +11,7 @@ fail-fast during outages live in :class:`nova_dpm.hmc.link.HMCLink`.
 
 import time
 
+from nova import exception
 from oslo_log import log as logging
 import tenacity
 import zhmcclient
@@ -193,6 +194,32 @@ class HMCSupervisor:
             client, job_uri, what, failure=failure,
             timeout=timeout or self.settings.operation_timeout,
             unreachable_grace=self.settings.max_retry_interval)
+
+    def await_job(self, job_uri, what='HMC job', failure=None,
+                  timeout=None, instance_uuid=None):
+        """Wait for an asynchronous HMC job, borrowing a session per poll.
+
+        Unlike :meth:`wait_for_job`, no pooled session is held while the
+        job runs, so many concurrent builds share a small pool; each poll
+        is a supervised read (reconnects, session expiry, failover).
+        """
+        def get_job():
+            return self.call(
+                lambda client: jobs.get_job_status(client, job_uri),
+                what=what, failure=failure, instance_uuid=instance_uuid)
+
+        def delete():
+            try:
+                self.call(lambda client: jobs.delete_job(client, job_uri),
+                          what='delete ended %s' % what)
+            except exception.NovaException as exc:
+                LOG.debug('Could not delete ended HMC job %s: %s',
+                          job_uri, exc)
+
+        return jobs.poll_job(
+            get_job, delete, job_uri, what, failure=failure,
+            timeout=timeout or self.settings.operation_timeout,
+            sleep=self._sleep)
 
     # -- status ----------------------------------------------------------
     @property

@@ -84,6 +84,9 @@ class ConnectionManagerTest(testtools.TestCase):
 
     def test_state_file_is_replaced_atomically(self):
         self.manager.manage('x', fakes.settings())
+        # The background connect also writes the file: let it finish.
+        self.manager.close()
+        self.assertIn('x', self.state())
         leftovers = [n for n in os.listdir(self.state_dir)
                      if n.startswith('.tmp-')]
         self.assertEqual([], leftovers)
