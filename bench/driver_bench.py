@@ -1,0 +1,186 @@
+"""Driver-level benchmarks: HMC round trips, spawn overhead, concurrency.
+
+DPMDriver (with its real supervisor, default connection settings) and the
+naive baseline (bench/naive.py) run against the same HTTPS simulator with
+50 ms added per request and realistic job durations, in the same run.
+"""
+
+import concurrent.futures
+import tempfile
+import time
+from unittest import mock
+import uuid
+
+from nova import objects
+from nova.tests.unit import fake_instance
+
+from bench import naive
+import nova_dpm.conf
+from nova_dpm.simulator import HMCSimulator
+from nova_dpm.simulator import inventory
+from nova_dpm.virt.dpm import driver as driver_mod
+
+CONF = nova_dpm.conf.CONF
+LATENCY = 0.05
+START_JOB = 2.0
+STOP_JOB = 1.0
+TARGET_WWPN = '500507680b214ac1'
+
+
+def _metric(value, baseline, target, unit, **extra):
+    return dict(value=value, baseline=baseline, target=target, unit=unit,
+                **extra)
+
+
+def _configure(sim, state_path):
+    CONF([], project='nova', default_config_files=[])
+    CONF.set_override('host', 'bench-compute')
+    CONF.set_override('state_path', state_path)
+    for name, value in dict(
+            hmc=[sim.host], hmc_port=sim.port, hmc_username=sim.userid,
+            hmc_password=sim.password, hmc_ca_file=sim.ca_file,
+            cpc_object_id=sim.cpc_object_id, max_processors=40,
+            max_memory=1024 * 1024,
+            physical_storage_adapter_mappings=[
+                '%s:0' % oid for oid in inventory.FCP_ADAPTER_OIDS],
+            hmc_session_pool_size=4).items():
+        CONF.set_override(name, value, group='dpm')
+
+
+def _instance():
+    instance = fake_instance.fake_instance_obj(None, uuid=str(uuid.uuid4()))
+    instance.flavor.vcpus = 1
+    instance.flavor.memory_mb = 1024
+    instance.task_state = None
+    instance.refresh = mock.Mock()
+    return instance
+
+
+def _bdi():
+    return {'block_device_mapping': [{
+        'boot_index': 0, 'connection_info': {
+            'driver_volume_type': 'fibre_channel', 'serial': 'vol',
+            'data': {'target_wwn': [TARGET_WWPN], 'target_lun': 1}}}]}
+
+
+def _spawn(driver, instance, power_on=True):
+    driver.spawn(None, instance, None, [], None, {}, network_info=None,
+                 block_device_info=_bdi(), power_on=power_on)
+
+
+def _timed(fn, *args):
+    t0 = time.monotonic()
+    fn(*args)
+    return time.monotonic() - t0
+
+
+def _concurrently(count, fn):
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        t0 = time.monotonic()
+        for future in [pool.submit(fn) for _ in range(count)]:
+            future.result()
+        return time.monotonic() - t0
+
+
+def _requests(sim, fn):
+    sim.reset_stats()
+    fn()
+    return sim.stats()['total']
+
+
+def _cycle(driver, instances):
+    """update_available_resource + _sync_power_states, as Nova runs them."""
+    def run():
+        driver.get_available_resource('bench-compute')
+        driver.get_num_instances()
+        for instance in instances:
+            driver.get_info(instance, use_cache=True)
+    return run
+
+
+def _naive_stopped(nv, count):
+    with nv.lock:
+        cpc = nv._cpc()
+        for _ in range(count):
+            cpc.partitions.create({
+                'name': nv.prefix + str(uuid.uuid4()),
+                'initial-memory': 1024, 'maximum-memory': 1024,
+                'ifl-processors': 1})
+
+
+def run(instances=50):
+    """Measure every driver metric; returns {name: metric dict}."""
+    objects.register_all()
+    results = {}
+    with HMCSimulator(job_duration=START_JOB) as sim, \
+            tempfile.TemporaryDirectory() as state_path:
+        sim.update_cpc({'available-features-list': [
+            {'name': 'dpm-storage-management', 'state': False,
+             'description': ''}]})
+        sim.set_job_duration(START_JOB, operation='start')
+        sim.set_job_duration(STOP_JOB, operation='stop')
+        _configure(sim, state_path)
+        driver = driver_mod.DPMDriver(virtapi=None)
+        driver.init_host('bench-compute')
+        nv = naive.NaiveDriver(sim)
+        try:
+            sim.set_latency(LATENCY)
+            results.update(_requests_metrics(sim, driver, nv, instances))
+            results.update(_spawn_metrics(sim, driver, nv))
+        finally:
+            sim.set_latency(0)
+            nv.close()
+            driver.cleanup_host('bench-compute')
+        results['sessions_left_after_cleanup_driver'] = _metric(
+            sim.stats()['sessions_active'], None, 0, 'sessions')
+    return results
+
+
+def _requests_metrics(sim, driver, nv, count):
+    few = [_instance() for _ in range(10)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: _spawn(driver, i, power_on=False), few))
+    _naive_stopped(nv, 10)
+    cycle_10 = max(_requests(sim, _cycle(driver, few)) for _ in range(2))
+    naive_10 = _requests(sim, nv.periodic_cycle)
+
+    more = [_instance() for _ in range(count - len(few))]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: _spawn(driver, i, power_on=False), more))
+    _naive_stopped(nv, count - 10)
+    everyone = few + more
+    time.sleep(6)   # let the partition snapshot expire: a fresh cycle
+    cycle_n = _requests(sim, _cycle(driver, everyone))
+    naive_n = _requests(sim, nv.periodic_cycle)
+    probe = everyone[0]
+    naive_uuid = nv.list_instance_uuids()[0]
+    return {
+        'requests_list_instance_uuids': _metric(
+            _requests(sim, driver.list_instance_uuids),
+            _requests(sim, nv.list_instance_uuids), 1, 'requests'),
+        'requests_get_info': _metric(
+            _requests(sim, lambda: driver.get_info(probe, use_cache=False)),
+            _requests(sim, lambda: nv.get_info(naive_uuid)), 1, 'requests'),
+        'requests_periodic_cycle_%d' % count: _metric(
+            cycle_n, naive_n, 3, 'requests'),
+        'requests_periodic_cycle_growth_10_to_%d' % count: _metric(
+            cycle_n - cycle_10, naive_n - naive_10, 0, 'requests',
+            note='extra requests per cycle with %d instead of 10 '
+                 'instances' % count),
+    }
+
+
+def _spawn_metrics(sim, driver, nv):
+    one = _timed(_spawn, driver, _instance())
+    naive_one = _timed(nv.spawn, str(uuid.uuid4()))
+    ten = _concurrently(10, lambda: _spawn(driver, _instance()))
+    naive_ten = _concurrently(10, lambda: nv.spawn(str(uuid.uuid4())))
+    return {
+        'spawn_overhead_s': _metric(
+            round(one - START_JOB, 3), round(naive_one - START_JOB, 3),
+            0.5, 's', note='spawn wall time minus the %.1f s start job'
+                          % START_JOB),
+        'concurrent10_ratio': _metric(
+            round(ten / one, 3), round(naive_ten / naive_one, 3), 1.5,
+            'ratio', note='10 concurrent spawns / one spawn (wall time)'),
+    }
