@@ -125,6 +125,10 @@ def main(argv=None, out=None, err=None):
         if conf.probe:
             return probe(conf.dpm, conf.json, out, err)
         return show_state(conf.state_path, conf.json, out)
+    except (cfg.Error, ValueError) as exc:
+        # A bad value is only parsed when it is read.
+        err.write('nova-dpm-status: %s\n' % exc)
+        return 2
     finally:
         conf.clear()
 

@@ -6,35 +6,35 @@ policy knows whether to retry) and, when it gives up, turns it into the
 exception Nova understands with :func:`translate`.  The table, in order
 (first match wins):
 
-==============================  ==============  ============================
-zhmcclient error                kind            Nova exception (after retry)
-==============================  ==============  ============================
-ReadTimeout                     READ_TIMEOUT    reads: retried read_retries
-                                                times; mutating: see
-                                                ``already_done``; then
-                                                HypervisorUnavailable
-ConnectionError, ConnectTimeout UNREACHABLE     reconnect with backoff and
-RetriesExceeded                                 failover (connect_retries);
-                                                then HypervisorUnavailable
-                                                and fail fast until the HMC
-                                                answers again
-HTTPError 403.4 / 403.5,        SESSION_EXPIRED re-logon once, then
-ServerAuthError caused by them                  HypervisorUnavailable
-other AuthError                 AUTH            HypervisorUnavailable
-                                                ("check hmc_username/
-                                                hmc_password")
-NotFound, CeasedExistence,      NOT_FOUND       InstanceNotFound when the
-HTTPError 404.1                                 call names an instance, else
-                                                the operation's failure
-HTTPError 409.1                 WRONG_STATE     nova_dpm.hmc.WrongState
-HTTPError with a status in      RETRY_STATUS    retried retries_number times
-retry_http_statuses                             waiting max(retry_after,
-                                                Retry-After); then the
-                                                operation's failure
-anything else (HTTPError,       FAILURE         the operation's failure,
-OperationTimeout, StatusTimeout,                e.g. InstanceDeployFailure
-ParseError, VersionError, ...)                  (default HMCOperationFailed)
-==============================  ==============  ============================
+================================  ===============  ============================
+zhmcclient error                  kind             Nova exception (after retry)
+================================  ===============  ============================
+ReadTimeout                       READ_TIMEOUT     reads: retried read_retries
+                                                   times; mutating: see
+                                                   ``already_done``; then
+                                                   HypervisorUnavailable
+ConnectionError, ConnectTimeout   UNREACHABLE      reconnect with backoff and
+RetriesExceeded                                    failover (connect_retries);
+                                                   then HypervisorUnavailable
+                                                   and fail fast until the HMC
+                                                   answers again
+HTTPError 403.4 / 403.5,          SESSION_EXPIRED  re-logon once, then
+ServerAuthError caused by them                     HypervisorUnavailable
+other AuthError                   AUTH             HypervisorUnavailable
+                                                   ("check hmc_username/
+                                                   hmc_password")
+NotFound, CeasedExistence,        NOT_FOUND        InstanceNotFound when the
+HTTPError 404.1                                    call names an instance, else
+                                                   the operation's failure
+HTTPError 409.1                   WRONG_STATE      nova_dpm.hmc.WrongState
+HTTPError with a status in        RETRY_STATUS     retried retries_number times
+retry_http_statuses                                waiting max(retry_after,
+                                                   Retry-After); then the
+                                                   operation's failure
+anything else (HTTPError,         FAILURE          the operation's failure,
+OperationTimeout, StatusTimeout,                   e.g. InstanceDeployFailure
+ParseError, VersionError, ...)                     (default HMCOperationFailed)
+================================  ===============  ============================
 
 The zhmcclient error is always chained (``raise ... from exc``) and logged
 once with the HTTP method, URI, status and reason; never the password.

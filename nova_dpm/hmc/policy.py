@@ -31,10 +31,16 @@ INITIAL_BACKOFF = 0.5
 MAYBE_EXECUTED_STATUSES = frozenset((500, 502, 504))
 
 
+#: Longest Retry-After honoured (seconds): an HMC asking for more would
+#: hold an operation (and its Nova request) for that long; past this the
+#: call waits this much and retries within retries_number.
+MAX_RETRY_AFTER = 300
+
+
 def backoff(settings):
     """Exponential backoff with jitter, capped by max_retry_interval."""
     return tenacity.wait_exponential_jitter(
-        initial=INITIAL_BACKOFF, max=settings.max_retry_interval,
+        multiplier=INITIAL_BACKOFF, max=settings.max_retry_interval,
         jitter=INITIAL_BACKOFF)
 
 
@@ -153,7 +159,8 @@ class CallPolicy:
         failed = retry_state.outcome.exception()
         if (isinstance(failed, CallFailed) and
                 failed.kind is errors.Kind.RETRY_STATUS):
-            return max(self.settings.retry_after, failed.retry_after or 0)
+            asked = min(failed.retry_after or 0, MAX_RETRY_AFTER)
+            return max(self.settings.retry_after, asked)
         # Reconnection backoff happens in the link; others retry at once.
         return 0
 

@@ -1,5 +1,7 @@
 """Servers through Nova's REST API on DPMDriver and the HMC simulator."""
 
+import io
+
 from nova.compute import power_state
 from nova import context as nova_context
 from oslo_utils.fixture import uuidsentinel as uuids
@@ -43,14 +45,16 @@ class TestServerLifecycle(base.DPMNovaTestCase):
                                      left['storage_group_attachments']))
 
     def test_boot_from_iso_image(self):
+        data = b'ISO9660' * 585
         image = {
             'id': uuids.iso_image, 'name': 'installer.iso',
             'status': 'active', 'container_format': 'bare',
             'disk_format': 'iso', 'min_ram': 0, 'min_disk': 0,
-            'size': 4096, 'properties': {'architecture': 's390x',
-                                         'dpm_ins_file': '/generic.ins'}}
+            'size': len(data),
+            'properties': {'architecture': 's390x',
+                           'dpm_ins_file': '/generic.ins'}}
         self.glance.create(nova_context.get_admin_context(), image,
-                           data=b'ISO9660' * 585)
+                           data=io.BytesIO(data))
         server = self._create_server(
             name='iso', image_uuid=uuids.iso_image,
             flavor_id=self.flavor_id, networks='none')
