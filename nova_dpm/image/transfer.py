@@ -241,14 +241,16 @@ class Transfer:
                     announced, self.size))
 
     def _stream(self, resp):
-        chunks = resp.iter_content(self._settings.chunk_size)
+        # read1 hands over whatever has arrived (up to chunk_size), so a
+        # connection reset loses nothing already received: the resume
+        # starts exactly where the data stopped.
         while True:
             try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
+                chunk = resp.raw.read1(self._settings.chunk_size)
             except _STREAM_ERRORS as exc:
                 raise self._failure(self._explain(exc))
+            if not chunk:
+                return
             self._store(chunk)
 
     def _store(self, chunk):

@@ -196,6 +196,15 @@ class TestResume(DownloaderTestCase):
         self._assert_resumed_once(path, 2 * MiB)
         self.assertEqual(SIZE, self.server.body_bytes_sent)
 
+    def test_close_inside_a_chunk_keeps_every_byte_received(self):
+        # 1 MiB chunks (the default) and a close after 200 KiB: the data
+        # that arrived is kept, so no byte is fetched twice.
+        self.server.inject(fake.CloseEarly(after=200 * 1024))
+        downloader = self._downloader(chunk_size=MiB)
+        path = self._fetch(downloader)
+        self._assert_resumed_once(path, 200 * 1024)
+        self.assertEqual(SIZE, self.server.body_bytes_sent)
+
     def test_replaces_a_stalled_connection(self):
         self.server.inject(fake.Stall(after=MiB, seconds=5))
         started = time.monotonic()
