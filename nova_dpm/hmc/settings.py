@@ -30,6 +30,7 @@ class HMCSettings:
     max_memory: int = None
     processor_type: str = 'ifl'
     storage_adapter_mappings: tuple = ()
+    target_wwpn_ignore_list: tuple = ()
     connect_timeout: float = 30
     connect_retries: int = 120
     startup_connect_retries: int = 3
@@ -80,6 +81,9 @@ class HMCSettings:
             max_memory=conf.max_memory,
             processor_type=conf.processor_type,
             storage_adapter_mappings=tuple(mappings),
+            target_wwpn_ignore_list=tuple(
+                str(wwpn).lower()
+                for wwpn in conf.target_wwpn_ignore_list or ()),
             connect_timeout=conf.connect_timeout,
             connect_retries=conf.connect_retries,
             startup_connect_retries=conf.startup_connect_retries,

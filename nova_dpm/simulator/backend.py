@@ -29,6 +29,7 @@ from zhmcclient.mock._urihandler import FakedHTTPError
 
 from nova_dpm.simulator import handlers
 from nova_dpm.simulator import jobs as jobs_mod
+from nova_dpm.simulator import storage_groups
 
 LOG = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ Reply = handlers.Reply
 HMCError = handlers.HMCError
 
 _PUBLIC = (('GET', '/api/version'), ('POST', '/api/sessions'))
+# Not allowed inside Submit Requests: session changes and nesting.
+_NOT_NESTABLE = ('/api/sessions', '/api/services/aggregation/submit')
 
 
 def error_reply(method, path, status, reason, message, headers=None):
@@ -105,11 +108,17 @@ class Backend(object):
                 partitions.extend(cpc.partitions.list())
             return {
                 'partitions': sorted(p.name for p in partitions),
+                'partition_status': {p.name: p.properties.get('status')
+                                     for p in partitions},
                 'nics': sum(len(p.nics.list()) for p in partitions),
                 'hbas': sum(len(p.hbas.list()) for p in partitions),
                 'storage_group_attachments': sum(
                     len(p.properties.get('storage-group-uris') or [])
                     for p in partitions),
+                'storage_groups': storage_groups.storage_group_names(
+                    self.hmc),
+                'virtual_storage_resources':
+                    storage_groups.count_virtual_storage_resources(self.hmc),
                 'iso_mounts': len(self.iso_mounts),
                 'sessions_active': len(self._sessions),
                 'jobs_running': len(self.jobs.running()),
@@ -119,13 +128,26 @@ class Backend(object):
 
     def handle(self, method, path, session_id, body, on_logon=None):
         """Serve one request; return a Reply. Never raises."""
+        with self.lock:
+            self.jobs.advance()
+            return self._replied(method, path, session_id, body, on_logon,
+                                 check_session=True)
+
+    def serve_nested(self, method, path, body):
+        """One request of a Submit Requests body (the lock is held)."""
+        if path.split('?', 1)[0] in _NOT_NESTABLE:
+            return error_reply(method, path, 400, 5, '%s cannot be used '
+                               'in Submit Requests' % path)
+        return self._replied(method, path, None, body, None,
+                             check_session=False)
+
+    def _replied(self, method, path, session_id, body, on_logon,
+                 check_session):
         try:
-            with self.lock:
-                self.jobs.advance()
-                if (method, path.split('?', 1)[0]) not in _PUBLIC:
-                    self._check_session(session_id)
-                return self._dispatch(method, path, session_id, body,
-                                      on_logon)
+            if check_session and \
+                    (method, path.split('?', 1)[0]) not in _PUBLIC:
+                self._check_session(session_id)
+            return self._dispatch(method, path, session_id, body, on_logon)
         except HMCError as exc:
             return error_reply(method, path, exc.status, exc.reason,
                                exc.message)
@@ -204,6 +226,8 @@ class Backend(object):
             result = self.mock.post(self.hmc, path, body, True, True)
             if not result:
                 return handlers.no_content()
+            if not isinstance(result, dict):
+                return Reply(200, result, {})
             created = result.get('object-uri') or result.get('element-uri')
             if created:
                 return Reply(201, result, {'Location': created})

@@ -23,6 +23,7 @@ import re
 import urllib.parse
 
 from nova_dpm.simulator import faults
+from nova_dpm.simulator import storage_groups
 
 Reply = collections.namedtuple('Reply', ['status', 'body', 'headers'])
 
@@ -106,6 +107,12 @@ def delete_partition(ctx, method, path, match, body):
     partition = _partition(ctx, match.group(1))
     ctx.mock.delete(ctx.hmc, path, True)
     ctx.iso_mounts.pop(partition.uri, None)
+    # The HMC detaches the partition's storage groups with it.
+    for sg_uri in partition.properties.get('storage-group-uris') or []:
+        group = ctx.hmc.all_resources.get(sg_uri)
+        if group is not None:
+            storage_groups.remove_virtual_storage_resources(group,
+                                                            partition.uri)
     for child in partition.nics.list() + partition.hbas.list():
         ctx.hmc.all_resources.pop(child.uri, None)
     return no_content()
@@ -131,7 +138,10 @@ def async_partition_operation(ctx, method, path, match, body):
     failure = ctx.faults.take(faults.FAIL_JOB, operation=operation)
     job = ctx.jobs.submit(operation, ctx.job_duration(operation), finish,
                           undo, failure)
-    return Reply(202, {'job-uri': job.uri}, {'Location': job.uri})
+    # No Location header: a real HMC sends none for these operations, and
+    # zhmcclient's synchronous start()/stop() would then try to add it to
+    # the job results (None for them) and fail with a TypeError.
+    return Reply(202, {'job-uri': job.uri}, {})
 
 
 def _job(ctx, job_id):
@@ -178,6 +188,8 @@ def attach_storage_group(ctx, method, path, match, body):
         raise HMCError(409, 1, 'Storage group %s is already attached to '
                        'partition %s' % (sg_uri, partition.name))
     attached.append(sg_uri)
+    storage_groups.create_virtual_storage_resources(
+        ctx.hmc, ctx.hmc.lookup_by_uri(sg_uri), partition)
     return no_content()
 
 
@@ -189,6 +201,9 @@ def detach_storage_group(ctx, method, path, match, body):
         raise HMCError(409, 1, 'Storage group %s is not attached to '
                        'partition %s' % (sg_uri, partition.name))
     attached.remove(sg_uri)
+    group = ctx.hmc.all_resources.get(sg_uri)
+    if group is not None:
+        storage_groups.remove_virtual_storage_resources(group, partition.uri)
     return no_content()
 
 
@@ -246,6 +261,33 @@ def unmount_iso_image(ctx, method, path, match, body):
     return no_content()
 
 
+def submit_requests(ctx, method, path, match, body):
+    """Submit Requests (aggregation service): run each, answer a list.
+
+    Every request is served like a request of its own, by this simulator's
+    handlers; the answer (200) lists ``id``, ``status``, ``headers`` and
+    ``body`` per request, as zhmcclient's bulk listing expects.
+    """
+    requests = body.get('requests') if isinstance(body, dict) else None
+    if not isinstance(requests, list):
+        raise HMCError(400, 5, 'Missing required field in request body: '
+                       'requests (an array of request objects)')
+    responses = []
+    for request in requests:
+        if not isinstance(request, dict) or not request.get('uri') or \
+                request.get('method') not in ('GET', 'POST', 'DELETE'):
+            raise HMCError(400, 5, 'Each request needs a method (GET, POST '
+                           'or DELETE) and a uri')
+        reply = ctx.serve_nested(request['method'], request['uri'],
+                                 request.get('body'))
+        response = {'status': reply.status, 'headers': [],
+                    'body': reply.body}
+        if 'id' in request:
+            response['id'] = request['id']
+        responses.append(response)
+    return Reply(200, responses, {})
+
+
 _ID = r'([^/?]+)'
 _ROUTES = [
     ('POST', r'/api/cpcs/%s/partitions' % _ID, create_partition),
@@ -267,6 +309,7 @@ _ROUTES = [
      mount_iso_image),
     ('POST', r'/api/partitions/%s/operations/unmount-iso-image' % _ID,
      unmount_iso_image),
+    ('POST', r'/api/services/aggregation/submit', submit_requests),
 ]
 _COMPILED = [(m, re.compile('^' + p + '$'), f) for m, p, f in _ROUTES]
 

@@ -18,7 +18,7 @@ import threading
 # Path segments that name a single object rather than a collection.
 _SINGLETONS = ('console', 'version', 'services', 'inventory', 'metrics',
                'context')
-_LITERAL_IDS = ('this-session',)
+_LITERAL_IDS = ('this-session', 'submit')
 
 
 def uri_template(path):

@@ -21,9 +21,12 @@ import importlib
 import importlib.util
 import threading
 
+from nova.compute import task_states
+from nova.compute import vm_states
 from nova import exception
 from nova.virt import driver
 from nova.virt import hardware
+import os_traits
 from oslo_log import log as logging
 
 import nova_dpm.conf
@@ -139,11 +142,17 @@ class DPMDriver(driver.ComputeDriver):
                   'mem': CONF.dpm.max_memory})
 
     def _build_parts(self):
+        # HMCConfigError (a required option is unset) is not caught: it is
+        # already a NovaException whose one-line message names the option
+        # and the fix, which nova-compute logs as its CRITICAL start error.
+        # A ValueError (an unusable value) is turned into the same kind of
+        # message (InvalidConfiguration alone would only say "Configuration
+        # is Invalid.").
         try:
             settings = HMCSettings.from_conf(CONF.dpm)
         except ValueError as exc:
             raise exception.InvalidConfiguration(
-                reason='[dpm] %s' % exc) from exc
+                message='[dpm] %s' % exc) from exc
         supervisor = self._given_supervisor or HMCSupervisor(
             settings, connection_id='nova-compute:%s' % CONF.host,
             state_dir=CONF.state_path)
@@ -189,10 +198,15 @@ class DPMDriver(driver.ComputeDriver):
         return self._ready.subset.available_resource()
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        parts = self._ready
         inventory = provider_tree.data(nodename).inventory
-        self._ready.subset.update_provider_tree(
+        parts.subset.update_provider_tree(
             provider_tree, nodename, self._get_allocation_ratios(inventory),
             CONF.reserved_host_cpus, CONF.reserved_host_memory_mb)
+        if parts.storage is not None:
+            # No capability maps to this trait: drivers that attach
+            # volumes report it themselves.
+            provider_tree.add_traits(nodename, os_traits.COMPUTE_VOLUME_ATTACH)
 
     def get_host_ip_addr(self):
         return CONF.my_ip
@@ -291,7 +305,43 @@ class DPMDriver(driver.ComputeDriver):
         return storage
 
     def get_volume_connector(self, instance):
-        return self._storage().get_volume_connector(instance)
+        """Initiator WWPNs Cinder maps the instance's volumes to.
+
+        Nova asks before ``spawn`` (to map the boot volume), when no
+        partition exists yet: then the partition is created now, stopped,
+        and given its FCP storage, so the WWPNs are real. ``spawn`` reuses
+        it; its rollback, and ``destroy`` (which Nova calls when a build
+        fails before ``spawn``), remove it.
+        """
+        storage = self._storage()
+        if not storage.recorded_wwpns(instance) and \
+                self._may_prepare_storage(instance):
+            uri = self._partition_for_volumes(instance)
+            if uri is not None:
+                storage.prepare_storage(instance, uri)
+                self._ready.subset.forget_snapshot()
+        return storage.get_volume_connector(instance)
+
+    @staticmethod
+    def _may_prepare_storage(instance):
+        """Not for an instance being deleted: nothing may be created."""
+        return (instance.task_state != task_states.DELETING and
+                instance.vm_state not in (vm_states.DELETED,
+                                          vm_states.SOFT_DELETED))
+
+    def _partition_for_volumes(self, instance):
+        """The partition to give FCP storage, or None.
+
+        An existing partition (a server booted from an ISO image getting its
+        first volume) is used as it is; one is created only for a server
+        being built.
+        """
+        found = self._partition(instance).find()
+        if found is not None:
+            return found.uri
+        if instance.vm_state != vm_states.BUILDING:
+            return None
+        return self._ready.spawner.ensure_partition(instance)
 
     def attach_volume(self, context, connection_info, instance, mountpoint,
                       disk_bus=None, device_type=None, encryption=None):

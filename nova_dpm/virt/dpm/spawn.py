@@ -16,6 +16,13 @@ which decides:
   raised unchanged: Nova aborts those builds instead of rescheduling them.
 
 Volumes are never deleted: the rollback only detaches them.
+
+Boot from volume: Nova asks ``get_volume_connector`` for the initiator
+WWPNs *before* ``spawn`` (Cinder must map the volume first), so the driver
+then creates the partition early, stopped, through
+:meth:`Spawner.ensure_partition`. ``spawn`` reuses that stopped partition
+instead of creating a second one, and the rollback removes it like one it
+created itself.
 """
 
 from nova.compute import task_states
@@ -23,6 +30,7 @@ from nova.compute import vm_states
 from nova import exception
 from oslo_log import log as logging
 
+from nova_dpm.hmc import cpc as cpc_mod
 from nova_dpm.virt.dpm import partition as partition_mod
 
 LOG = logging.getLogger(__name__)
@@ -73,8 +81,7 @@ class Spawner(object):
         failure = exception.InstanceDeployFailure
 
         progress.step = 'create the partition'
-        progress.partition_uri = self._cpc.create_partition(
-            self._partition_properties(instance), failure, uuid)
+        progress.partition_uri = self.ensure_partition(instance, failure)
         uri = progress.partition_uri
 
         boot_parameters = ''
@@ -100,6 +107,28 @@ class Spawner(object):
             self._cpc.start_partition(uri, failure, uuid)
         LOG.info('Spawned partition %s', partition_mod.partition_name(
             self._subset.host, uuid), instance=instance)
+
+    def ensure_partition(self, instance,
+                         failure=exception.InstanceDeployFailure):
+        """URI of the instance's partition: the stopped one or a new one.
+
+        A stopped partition of the instance's name was made by
+        ``get_volume_connector`` (see module docstring) or left by an
+        interrupted attempt, and is reused. A partition in any other status
+        is not ours to take over: ``failure`` is raised (the spawn rollback
+        then removes it). Creating is a mutating call with an already-done
+        check, so a lost response never makes two partitions.
+        """
+        name = partition_mod.partition_name(self._subset.host, instance.uuid)
+        found = self._cpc.find_partition(name)
+        if found is None:
+            return self._cpc.create_partition(
+                self._partition_properties(instance), failure, instance.uuid)
+        if found.get('status') not in cpc_mod.STOPPED_STATUSES:
+            raise failure(reason='partition %s already exists and is %s, '
+                          'not stopped' % (name, found.get('status')))
+        LOG.info('Reusing stopped partition %s', name, instance=instance)
+        return found['object-uri']
 
     def _check(self, image_meta, network_info, block_device_info):
         """Validate everything before the HMC is changed."""
@@ -139,7 +168,12 @@ class Spawner(object):
         if progress.partition_uri is None and isinstance(
                 exc, exception.Invalid) and not isinstance(
                 exc, exception.InstanceDeployFailure):
-            raise exc  # a bad request, nothing created: Nova aborts it
+            # A bad request: Nova aborts it. This spawn created nothing, but
+            # get_volume_connector may have prepared a partition before.
+            if self._storage is not None and \
+                    self._storage.has_prepared_storage(instance):
+                self.remove_partition(instance)
+            raise exc
 
         deleted = self._instance_deleted(instance)
         if deleted:

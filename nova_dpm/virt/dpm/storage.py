@@ -96,10 +96,8 @@ class Storage(object):
         self._hmc = hmc_storage.StorageFacade(supervisor,
                                               settings.cpc_object_id)
         self._mappings = tuple(settings.storage_adapter_mappings or ())
-        ignore = getattr(settings, 'target_wwpn_ignore_list', None)
-        if ignore is None:
-            ignore = CONF.dpm.target_wwpn_ignore_list or ()
-        self._ignored = frozenset(normalize_wwpn(w) for w in ignore)
+        self._ignored = frozenset(normalize_wwpn(w) for w in
+                                  settings.target_wwpn_ignore_list or ())
         self._store = wwpn_store.WWPNStore(state_dir)
 
     # --- validation (no I/O) ---
@@ -297,10 +295,19 @@ class Storage(object):
 
     # --- volumes ---
 
+    def recorded_wwpns(self, instance):
+        """The instance's initiator WWPNs from persistent state ([])."""
+        record = self._store.get(instance.uuid) or {}
+        return list(record.get('wwpns') or [])
+
+    def has_prepared_storage(self, instance):
+        """Did prepare_storage run for the instance, with no release yet?"""
+        record = self._store.get(instance.uuid)
+        return record is not None and record['released_at'] is None
+
     def get_volume_connector(self, instance):
         """Initiator data Cinder maps volumes to (from persistent state)."""
-        record = self._store.get(instance.uuid) or {}
-        wwpns = list(record.get('wwpns') or [])
+        wwpns = self.recorded_wwpns(instance)
         if not wwpns:
             LOG.warning('No FCP WWPNs are recorded for this server; Cinder '
                         'cannot map or unmap its volumes until its '

@@ -7,6 +7,7 @@ a driver whose ``init_host`` built a real HMCSupervisor with TLS verified.
 import uuid
 
 import fixtures
+from nova.compute import vm_states
 from nova import objects
 from nova.tests.unit import fake_instance
 from oslo_config import fixture as config_fixture
@@ -42,19 +43,25 @@ def vifs(count):
 
 
 class DriverTestCase(testtools.TestCase):
+    """On the default CPC, which has dpm-storage-management.
+
+    Subclasses with ``storage_management = False`` run on a CPC without it
+    (boot volumes reached through HBAs instead of a storage group).
+    """
 
     host = 'compute-1'
+    storage_management = True
 
     def setUp(self):
         super().setUp()
         self.sim = HMCSimulator(job_duration=JOB_SECONDS)
         self.sim.start()
         self.addCleanup(self.sim.stop)
-        # HBA (z13-era) storage: the simulator's storage groups create no
-        # virtual storage resources, hence no WWPNs, yet.
-        self.sim.update_cpc({'available-features-list': [
-            {'name': 'dpm-storage-management', 'state': False,
-             'description': ''}]})
+        if not self.storage_management:
+            # A z13-era CPC: FCP access through HBAs.
+            self.sim.update_cpc({'available-features-list': [
+                {'name': 'dpm-storage-management', 'state': False,
+                 'description': ''}]})
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self.state_path = self.useFixture(fixtures.TempDir()).path
         self.configure(self.host)
@@ -86,6 +93,7 @@ class DriverTestCase(testtools.TestCase):
             None, uuid=str(uuid.uuid4()))
         instance.flavor.vcpus = vcpus
         instance.flavor.memory_mb = memory_mb
+        instance.vm_state = vm_states.BUILDING
         instance.task_state = None
         refresh = self.useFixture(fixtures.MockPatchObject(
             instance, 'refresh')).mock
@@ -104,4 +112,6 @@ class DriverTestCase(testtools.TestCase):
         self.assertEqual(0, resources['nics'])
         self.assertEqual(0, resources['hbas'])
         self.assertEqual(0, resources['storage_group_attachments'])
+        self.assertEqual([], resources['storage_groups'])
+        self.assertEqual(0, resources['virtual_storage_resources'])
         self.assertEqual(0, resources['iso_mounts'])

@@ -66,6 +66,8 @@ class TestHostResources(driver_base.DriverTestCase):
         self.assertEqual(1, inventory[orc.VCPU]['reserved'])
         self.assertEqual(1024, inventory[orc.MEMORY_MB]['reserved'])
         self.assertIn(os_traits.HW_ARCH_S390X, tree.data(self.host).traits)
+        self.assertIn(os_traits.COMPUTE_VOLUME_ATTACH,
+                      tree.data(self.host).traits)
 
 
 class TestInstanceVerbs(driver_base.DriverTestCase):
@@ -82,7 +84,16 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
         resources = self.sim.resources()
         self.assertEqual(1, len(resources['partitions']))
         self.assertIn(self.inst.uuid, resources['partitions'][0])
+        self.assertEqual(['active'],
+                         list(resources['partition_status'].values()))
         self.assertEqual(2, resources['nics'])
+        if self.storage_management:
+            self.assertEqual(1, resources['storage_group_attachments'])
+            self.assertEqual(2, resources['virtual_storage_resources'])
+            self.assertEqual(0, resources['hbas'])
+        else:
+            self.assertEqual(0, resources['storage_group_attachments'])
+            self.assertEqual(2, resources['hbas'])
         self.assertEqual(power_state.RUNNING, self.state())
 
     def test_listing(self):
@@ -133,7 +144,8 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
 
     def test_volume_connector_comes_from_storage(self):
         connector = self.driver.get_volume_connector(self.inst)
-        self.assertTrue(connector.get('wwpns'))
+        self.assertEqual(2, len(connector['wwpns']))
+        self.assertTrue(connector['multipath'])
 
     def test_hmc_errors_reach_nova_as_nova_exceptions(self):
         self.sim.fail_next(10, 400, 8, method='POST',
@@ -159,3 +171,14 @@ class TestTwoHostsOnOneCpc(driver_base.DriverTestCase):
         self.configure(self.host)
         self.assertEqual([mine.uuid], self.driver.list_instance_uuids())
         self.assertEqual(2, len(self.sim.resources()['partitions']))
+
+
+class TestInstanceVerbsHBA(TestInstanceVerbs):
+    """The same verbs on a CPC without dpm-storage-management (HBAs)."""
+
+    storage_management = False
+
+
+class TestTwoHostsOnOneCpcHBA(TestTwoHostsOnOneCpc):
+
+    storage_management = False

@@ -10,17 +10,34 @@ from nova import exception
 
 from tests.functional.virt import driver_base
 
-# step name (as InstanceDeployFailure names it), HTTP method, URI pattern
+# step name (as InstanceDeployFailure names it), HTTP method, URI pattern,
+# the CPC storage the row applies to (None: both; HBA: no
+# dpm-storage-management; SG: storage groups)
+HBA = 'hba'
+SG = 'storage-group'
 STEPS = [
-    ('create the partition', 'POST', r'^/api/cpcs/[^/]+/partitions$'),
-    ('create the NICs', 'POST', r'^/api/partitions/[^/]+/nics$'),
+    ('create the partition', 'POST', r'^/api/cpcs/[^/]+/partitions$', None),
+    ('create the NICs', 'POST', r'^/api/partitions/[^/]+/nics$', None),
     ('prepare booting from the volume', 'POST',
-     r'^/api/partitions/[^/]+/hbas$'),
-    ('start the partition', 'POST', r'/operations/start$'),
+     r'^/api/partitions/[^/]+/hbas$', HBA),
+    ('prepare booting from the volume', 'POST', r'^/api/storage-groups$',
+     SG),
+    ('prepare booting from the volume', 'POST',
+     r'^/api/partitions/[^/]+/operations/attach-storage-group$', SG),
+    ('prepare booting from the volume', 'POST',
+     r'^/api/partitions/[^/]+$', None),
+    ('start the partition', 'POST', r'/operations/start$', None),
 ]
 
 
 class TestSpawnFaultMatrix(driver_base.DriverTestCase):
+    """On a CPC with storage groups (see TestSpawnFaultMatrixHBA)."""
+
+    @property
+    def steps(self):
+        mode = SG if self.storage_management else HBA
+        return [(step, method, uri) for step, method, uri, storage in STEPS
+                if storage in (None, mode)]
 
     def spawn_with(self, inject, step, method, uri):
         instance = self.instance()
@@ -29,7 +46,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
             instance, network_info=driver_base.vifs(2))
 
     def expect_failure(self, inject):
-        for step, method, uri in STEPS:
+        for step, method, uri in self.steps:
             instance, spawn = self.spawn_with(inject, step, method, uri)
             exc = self.assertRaises(exception.InstanceDeployFailure, spawn)
             self.assertIn(step, str(exc), step)
@@ -38,7 +55,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
             self.assertNothingLeft()
 
     def expect_success(self, inject):
-        for step, method, uri in STEPS:
+        for step, method, uri in self.steps:
             instance, spawn = self.spawn_with(inject, step, method, uri)
             spawn()
             resources = self.sim.resources()
@@ -75,7 +92,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         self.assertNothingLeft()
 
     def test_instance_deleted_meanwhile_returns_quietly(self):
-        for step, method, uri in STEPS:
+        for step, method, uri in self.steps:
             instance = self.instance()
 
             def deleting(instance=instance):
@@ -98,3 +115,9 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         # What Nova's build clean-up does after a failed spawn.
         self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
+
+
+class TestSpawnFaultMatrixHBA(TestSpawnFaultMatrix):
+    """The same on a CPC without dpm-storage-management."""
+
+    storage_management = False

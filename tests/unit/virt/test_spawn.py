@@ -36,6 +36,10 @@ class FakeStorage(object):
     def __init__(self, cpc):
         self.cpc = cpc
         self.attached = set()
+        self.prepared = set()       # instance uuids (get_volume_connector)
+
+    def has_prepared_storage(self, instance):
+        return instance.uuid in self.prepared
 
     def boot_volume(self, block_device_info):
         return (block_device_info or {}).get('boot')
@@ -47,6 +51,7 @@ class FakeStorage(object):
     def release(self, instance, partition_uri):
         self.cpc._record('release_storage', partition_uri)
         self.attached.discard(partition_uri)
+        self.prepared.discard(instance.uuid)
 
 
 class FakeIsoBoot(object):
@@ -98,6 +103,54 @@ class SpawnTestBase(testtools.TestCase):
         self.assertEqual({}, self.cpc.partitions)
         self.assertEqual(set(), self.storage.attached)
         self.assertEqual(set(), self.iso.mounted)
+
+
+class SpawnReusesPartitionTest(SpawnTestBase):
+    """The partition get_volume_connector made before spawn."""
+
+    def connector_made_partition(self):
+        uri = self.spawner.ensure_partition(self.instance)
+        self.storage.prepared.add(self.instance.uuid)
+        return uri
+
+    def test_spawn_reuses_the_stopped_partition(self):
+        uri = self.connector_made_partition()
+        self.spawn()
+        self.assertEqual([uri], list(self.cpc.partitions))
+        self.assertEqual('active', self.cpc.partitions[uri]['status'])
+        self.assertEqual(1, self.cpc.count('create_partition'))
+
+    def test_ensure_partition_is_idempotent(self):
+        uri = self.connector_made_partition()
+        self.assertEqual(uri, self.spawner.ensure_partition(self.instance))
+        self.assertEqual(1, self.cpc.count('create_partition'))
+
+    def test_a_running_partition_is_refused_and_rolled_back(self):
+        uri = self.connector_made_partition()
+        self.cpc.partitions[uri]['status'] = 'active'
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.spawn)
+        self.assertIn('is active, not stopped', str(exc))
+        self.assertNothingLeft()
+
+    def test_failure_after_reuse_removes_the_partition(self):
+        self.connector_made_partition()
+        self.cpc.fail('start_partition',
+                      exception.InstanceDeployFailure(reason='HMC said 500'))
+        self.assertRaises(exception.InstanceDeployFailure, self.spawn)
+        self.assertNothingLeft()
+        self.assertEqual(set(), self.storage.prepared)
+
+    def test_bad_request_after_the_connector_removes_the_partition(self):
+        self.connector_made_partition()
+        self.assertRaises(exception.ImageUnacceptable, self.spawn,
+                          bdi=None, image_meta='bad')
+        self.assertNothingLeft()
+
+    def test_bad_request_without_the_connector_changes_nothing(self):
+        self.assertRaises(exception.ImageUnacceptable, self.spawn,
+                          bdi=None, image_meta='bad')
+        self.assertEqual([], [c for c in self.cpc.calls
+                              if c[0] != 'find_partition'])
 
 
 class SpawnTest(SpawnTestBase):

@@ -1,11 +1,14 @@
 """Storage: FCP boot volume, HBAs / storage groups, persistent WWPNs."""
 
+import dataclasses
 import uuid
 
 import fixtures
 from nova import exception
+from oslo_config import fixture as config_fixture
 import testtools
 
+from nova_dpm.hmc import settings as hmc_settings
 from nova_dpm.hmc import supervisor as hmc_supervisor
 from nova_dpm.virt.dpm import storage
 from tests.unit.virt import network_storage_fakes as fakes
@@ -52,9 +55,9 @@ class StorageTestCase(testtools.TestCase):
 
     def new_storage(self):
         """A Storage as after a nova-compute restart (no shared memory)."""
-        self.useFixture(fixtures.MockPatchObject(
-            storage.CONF.dpm, 'target_wwpn_ignore_list', [IGNORED]))
-        return storage.Storage(self.sup, self.settings, self.state_dir)
+        settings = dataclasses.replace(
+            self.settings, target_wwpn_ignore_list=(IGNORED,))
+        return storage.Storage(self.sup, settings, self.state_dir)
 
     def boot(self, connection=None):
         volume = self.storage.boot_volume(
@@ -292,3 +295,24 @@ class TestPersistentWwpns(StorageTestCase):
             exception.VolumeAttachFailed, self.storage.attach_volume, None,
             dict(fc_connection(), driver_volume_type='rbd'), self.instance,
             '/dev/sdb')
+
+
+class IgnoreListFromConfigTest(testtools.TestCase):
+
+    def test_settings_carry_the_ignore_list_to_storage(self):
+        conf = self.useFixture(config_fixture.Config(storage.CONF))
+        conf.config(group='dpm', hmc=['10.0.0.5'], hmc_username='nova',
+                    hmc_password='pw', cpc_object_id=fakes.CPC_OID,
+                    max_processors=4, max_memory=4096,
+                    target_wwpn_ignore_list=[IGNORED.upper()])
+        settings = hmc_settings.HMCSettings.from_conf(storage.CONF.dpm)
+        self.assertEqual((IGNORED,), settings.target_wwpn_ignore_list)
+        state_dir = self.useFixture(fixtures.TempDir()).path
+        volumes = storage.Storage(object(), settings, state_dir)
+        volume = volumes.boot_volume(block_device_info(
+            fc_connection(targets=(IGNORED, TARGET))))
+        self.assertEqual(TARGET, volume.target_wwpn)
+        exc = self.assertRaises(
+            exception.InvalidInput, volumes.boot_volume,
+            block_device_info(fc_connection(targets=(IGNORED,))))
+        self.assertIn(IGNORED, str(exc))
