@@ -5,6 +5,7 @@ talks HTTPS, with certificate verification, to the built-in HMC simulator.
 The demo (tools/demo.py) runs a scenario on this same base class.
 """
 
+import json
 import os
 import sys
 import time
@@ -15,6 +16,7 @@ from nova.tests.functional import integrated_helpers
 import urllib3
 
 import nova_dpm.conf  # noqa: F401 (registers [dpm])
+from nova_dpm.hmc import connections
 from nova_dpm.simulator import HMCSimulator
 
 FC_BOOT_VOLUME = '6f3c7ea4-1a2b-4c5d-8e9f-0a1b2c3d4e5f'
@@ -60,6 +62,8 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
     JOB_DURATION = 0.2
     MAX_PROCESSORS = 16
     MAX_MEMORY = 65536
+    # Runtime reconnection budget: about this many seconds of outage.
+    CONNECT_RETRIES = 30
 
     def setUp(self):
         self.sim = HMCSimulator(job_duration=self.JOB_DURATION)
@@ -96,7 +100,8 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
             cpc_object_id=sim.cpc_object_id,
             max_processors=self.MAX_PROCESSORS,
             max_memory=self.MAX_MEMORY,
-            connect_timeout=2, connect_retries=8, startup_connect_retries=1,
+            connect_timeout=2, connect_retries=self.CONNECT_RETRIES,
+            startup_connect_retries=1,
             read_timeout=10, retry_after=0, max_retry_interval=1,
             operation_timeout=30, status_timeout=10)
 
@@ -117,6 +122,16 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
     def partitions(self):
         """Names of the partitions on the simulated HMC."""
         return sorted(self.sim.resources()['partitions'])
+
+    def hmc_connected(self):
+        """What nova-dpm-status shows: is nova-compute's HMC link up?"""
+        path = connections.state_file(self.state_path)
+        try:
+            with open(path) as f:
+                state = json.load(f)['connections']
+        except (OSError, ValueError, KeyError):
+            return False
+        return state.get('nova-compute:compute', {}).get('connected', False)
 
     def wait_until(self, predicate, timeout=30, what='condition'):
         deadline = time.monotonic() + timeout
