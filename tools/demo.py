@@ -10,10 +10,12 @@ Run it with ``make demo`` (``tox -e demo``). Exit status 0 means every step
 did what it says; otherwise the failing step and its reason are printed.
 """
 
+import logging
 import os
 import sys
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -99,7 +101,8 @@ class Demo(base.DPMNovaTestCase):
                            % self.SERVERS):
             servers = [self._post_bfv('demo-%d' % i)
                        for i in range(self.SERVERS)]
-            servers = [self._wait_for_state_change(s, 'ACTIVE')
+            servers = [self._wait_for_state_change(s, 'ACTIVE',
+                                                   max_retries=60)
                        for s in servers]
 
         say('   partitions on the HMC:')
@@ -117,7 +120,8 @@ class Demo(base.DPMNovaTestCase):
             time.sleep(self.OUTAGE_SECONDS)
             say('   HMC back up')
             sim.up()
-            self._wait_for_state_change(servers[0], 'SHUTOFF')
+            self._wait_for_state_change(servers[0], 'SHUTOFF',
+                                        max_retries=60)
             errors = [s['name'] for s in self.api.get_servers()
                       if s['status'] == 'ERROR']
             self.assertEqual([], errors, 'servers in ERROR after outage')
@@ -147,23 +151,31 @@ class Demo(base.DPMNovaTestCase):
                                     flavor_id=self.flavor_id,
                                     networks='none')
         server['block_device_mapping_v2'] = [{
-            'boot_index': 0, 'uuid': base.FC_BOOT_VOLUME,
+            'boot_index': 0, 'uuid': str(uuid.uuid4()),
             'source_type': 'volume', 'destination_type': 'volume'}]
         return self.api.post_server({'server': server})
 
 
 def main():
+    # Nova's thread pools log their shutdown after the test's log capture
+    # has ended; that is noise here.
+    logging.getLogger('nova.thread_pool_factory').setLevel(logging.WARNING)
     say('nova-dpm demo: starting the HMC simulator and in-process Nova')
     started = time.monotonic()
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(Demo)
     result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),
                                      verbosity=0).run(suite)
     for _, trace in result.errors + result.failures:
+        log = os.path.abspath('demo-failure.log')
+        with open(log, 'w') as f:
+            f.write(trace)
+        reason = [line for line in trace.splitlines()
+                  if line.startswith(('AssertionError', 'nova.exception',
+                                      'Exception', 'RuntimeError'))]
         say()
-        say('The demo failed:')
-        say(trace.strip().splitlines()[-1])
-        say('(full traceback below)')
-        say(trace)
+        say('The demo failed: %s' % (reason[-1] if reason else
+                                     'see %s' % log)[:400])
+        say('Traceback and service logs: %s' % log)
     ok = result.wasSuccessful() and result.testsRun == 1
     say()
     say('demo %s in %.1f s' % ('succeeded' if ok else 'FAILED',

@@ -45,8 +45,10 @@ def _give_https_back():
 class FCCinderFixture(nova_fixtures.CinderFixture):
     """Nova's Cinder fixture with Fibre Channel volumes, as on DPM."""
 
+    # Any volume not named otherwise (Nova's 'fake' entry) is an FC LUN.
     VOLUME_CONNECTION_INFO = dict(
         nova_fixtures.CinderFixture.VOLUME_CONNECTION_INFO,
+        fake=_fc_connection_info(0),
         **{FC_BOOT_VOLUME: _fc_connection_info(0),
            FC_DATA_VOLUME: _fc_connection_info(1)})
 
