@@ -2,8 +2,8 @@
 
 ``zhmcclient.Job.wait_for_completion`` sleeps 10 s between polls, so a
 partition start that takes 2 s would look like 10.  Here the poll interval
-starts at 50 ms and doubles up to 0.5 s: a job is seen complete within
-0.5 s of finishing, at the cost of a handful of cheap GETs.
+starts at 50 ms and doubles up to 0.25 s: a job is seen complete within
+0.25 s of finishing, at the cost of a handful of cheap GETs.
 """
 
 import time
@@ -16,7 +16,7 @@ from nova_dpm.hmc import errors
 LOG = logging.getLogger(__name__)
 
 FIRST_POLL_INTERVAL = 0.05
-MAX_POLL_INTERVAL = 0.5
+MAX_POLL_INTERVAL = 0.25
 
 
 def wait_for_job(client, job_uri, what, failure=None, timeout=None,

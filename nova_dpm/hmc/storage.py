@@ -25,6 +25,8 @@ Removal methods treat "already gone" as success: release and rollback run
 after partial failures and must converge, not fail again.
 """
 
+import threading
+
 import zhmcclient
 
 from nova_dpm.hmc import errors
@@ -59,9 +61,28 @@ class StorageFacade(object):
     def __init__(self, supervisor, cpc_object_id):
         self._sup = supervisor
         self._cpc_oid = cpc_object_id
+        # Hardware facts (firmware features, adapter ports) do not change
+        # while nova-compute runs; each is read from the HMC once.
+        self._facts = {}
+        self._facts_lock = threading.Lock()
+
+    def _fact(self, key, read):
+        with self._facts_lock:
+            if key in self._facts:
+                return self._facts[key]
+        value = read()
+        with self._facts_lock:
+            return self._facts.setdefault(key, value)
 
     def storage_management_enabled(self, failure):
-        """Whether the CPC manages FCP storage through storage groups."""
+        """Whether the CPC manages FCP storage through storage groups.
+
+        Read once per service start (a firmware change needs a restart).
+        """
+        return self._fact('storage-management', lambda: self._read_features(
+            failure))
+
+    def _read_features(self, failure):
 
         def read(client):
             cpc = client.cpcs.resource_object(_cpc_uri(self._cpc_oid))
@@ -78,6 +99,10 @@ class StorageFacade(object):
 
     def storage_port_uri(self, adapter_oid, port, failure):
         """URI of storage port ``port`` (its index) of an FCP adapter."""
+        return self._fact(('port', adapter_oid, port),
+                          lambda: self._find_port(adapter_oid, port, failure))
+
+    def _find_port(self, adapter_oid, port, failure):
 
         def find(client):
             cpc = client.cpcs.resource_object(_cpc_uri(self._cpc_oid))

@@ -104,7 +104,9 @@ class Spawner(object):
 
         if power_on:
             progress.step = 'start the partition'
-            self._cpc.start_partition(uri, failure, uuid)
+            # ensure_partition hands over a stopped partition.
+            self._cpc.start_partition(uri, failure, uuid,
+                                      known_status='stopped')
         LOG.info('Spawned partition %s', partition_mod.partition_name(
             self._subset.host, uuid), instance=instance)
 

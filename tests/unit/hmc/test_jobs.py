@@ -42,11 +42,11 @@ class WaitForJobTest(testtools.TestCase):
                                  timeout=timeout, sleep=clock.sleep,
                                  clock=clock, **kwargs)
 
-    def test_polls_fast_and_caps_interval_at_half_a_second(self):
+    def test_polls_fast_and_caps_interval_at_a_quarter_second(self):
         clock = FakeClock()
         client = client_answering(*([RUNNING] * 8 + [DONE]))
         self.assertEqual({'ok': 1}, self.wait(client, clock))
-        self.assertEqual([0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5],
+        self.assertEqual([0.05, 0.1, 0.2, 0.25, 0.25, 0.25, 0.25, 0.25],
                          clock.sleeps)
         client.session.delete.assert_called_once_with('/api/jobs/1')
 

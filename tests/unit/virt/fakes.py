@@ -82,7 +82,8 @@ class FakeCpc(object):
             assert props['status'] in STOPPED_STATUSES, props
             del self.partitions[uri]
 
-    def start_partition(self, uri, failure, instance_uuid=None):
+    def start_partition(self, uri, failure, instance_uuid=None,
+                        known_status=None):
         self._record('start_partition', uri)
         self._require(uri, instance_uuid)['status'] = 'active'
 
