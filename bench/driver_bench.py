@@ -178,8 +178,8 @@ def _spawn_metrics(sim, driver, nv):
     return {
         'spawn_overhead_s': _metric(
             round(one - START_JOB, 3), round(naive_one - START_JOB, 3),
-            0.5, 's', note='spawn wall time minus the %.1f s start job'
-                          % START_JOB),
+            0.5, 's',
+            note='spawn wall time minus the %.1f s start job' % START_JOB),
         'concurrent10_ratio': _metric(
             round(ten / one, 3), round(naive_ten / naive_one, 3), 1.5,
             'ratio', note='10 concurrent spawns / one spawn (wall time)'),
