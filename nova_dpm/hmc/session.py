@@ -18,26 +18,13 @@ the hook is simply not installed and the configured ``retry_after`` is
 used.
 """
 
-import email.utils
-import time
 
 import requests
 import urllib3
 import zhmcclient
 
-
-def _parse_retry_after(value):
-    """Seconds from a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+# The one Retry-After parser of the project (HTTP dates included).
+from nova_dpm.image import response as http_headers
 
 
 class HMCSession(zhmcclient.Session):
@@ -62,7 +49,7 @@ class HMCSession(zhmcclient.Session):
         return session
 
     def _remember_retry_after(self, response, *args, **kwargs):
-        self.last_retry_after = _parse_retry_after(
+        self.last_retry_after = http_headers.parse_retry_after(
             response.headers.get('Retry-After'))
 
 

@@ -113,3 +113,16 @@ class ImageCache:
                 slot[1] -= 1
                 if not slot[1]:
                     del self._key_locks[key]
+
+
+def publish(image_id, entry):
+    """Atomically (and durably) give a verified file its final name."""
+    try:
+        os.replace(entry.part_path, entry.path)
+        dir_fd = os.open(os.path.dirname(entry.path) or '.', os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise errors.CacheWriteError(image_id, entry.path, exc)

@@ -174,7 +174,7 @@ class ImageDownloader:
             if not job.complete:
                 self._run_attempts(job)
             job.finish()
-            _publish(entry, job)
+            cache.publish(job.image_id, entry)
         except errors.ImageVerificationError:
             job.discard()
             raise
@@ -216,16 +216,3 @@ def _check_url(image_id, url):
             'the URL %s is not an http(s) URL with a host' % (
                 errors.redact_url(url) if isinstance(url, str) else
                 repr(url)))
-
-
-def _publish(entry, job):
-    """Atomically give the verified file its final name."""
-    try:
-        os.replace(entry.part_path, entry.path)
-        dir_fd = os.open(os.path.dirname(entry.path) or '.', os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise errors.CacheWriteError(job.image_id, entry.path, exc)

@@ -150,7 +150,7 @@ class GlanceImageSource(object):
                 if problem:
                     raise errors.ImageVerificationError(image.id, source,
                                                         problem)
-                _publish(image.id, entry)
+                cache.publish(image.id, entry)
             except BaseException:
                 _remove(entry.part_path)
                 raise
@@ -165,19 +165,6 @@ def _size_and_digest(path, expected):
             hasher.update(block)
             size += len(block)
     return size, hasher.hexdigest()
-
-
-def _publish(image_id, entry):
-    """Give the verified file its final name atomically (and durably)."""
-    try:
-        os.replace(entry.part_path, entry.path)
-        dir_fd = os.open(os.path.dirname(entry.path) or '.', os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise errors.CacheWriteError(image_id, entry.path, exc)
 
 
 def _remove(path):
