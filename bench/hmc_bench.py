@@ -3,12 +3,12 @@
 Each metric is ``{"value", "baseline", "target", "unit"}``; the baseline
 is plain zhmcclient with its default settings doing the same thing.
 
-* ``hmc_startup_fail_s``: start() against an unreachable HMC (refused
+* ``startup_fail_s``: start() against an unreachable HMC (refused
   connections) with DEFAULT settings.  Refused connections fail at once,
   so this measures startup_connect_retries x backoff; ``bound_s`` is the
   configured worst case connect_timeout x (startup_connect_retries + 1)
   + backoff (a black-holed address).  Baseline: ``Session.logon()``.
-* ``hmc_recovery_s``: from ``simulator.up()`` to the first successful call,
+* ``recovery_s``: from ``simulator.up()`` to the first successful call,
   for a call waiting inside the (default, long) reconnect budget.
 * ``hmc_recovery_fail_fast_s``: the same after the budget was spent and
   calls failed fast (connect_retries=1); callers retry every 50 ms.
@@ -206,8 +206,8 @@ def run():
     """All HMC metrics, for bench/run.py."""
     results = {}
     with HMCSimulator(job_duration=1.0) as sim:
-        results['hmc_startup_fail_s'] = startup_fail(sim)
-        results['hmc_recovery_s'] = _metric(
+        results['startup_fail_s'] = startup_fail(sim)
+        results['recovery_s'] = _metric(
             recovery_within_budget(sim), None, 2.0, 's')
         value, baseline = recovery_after_fail_fast(sim)
         results['hmc_recovery_fail_fast_s'] = _metric(value, baseline, 2.0,
