@@ -10,6 +10,7 @@ Run it with ``make demo`` (``tox -e demo``). Exit status 0 means every step
 did what it says; otherwise the failing step and its reason are printed.
 """
 
+import io
 import logging
 import os
 import sys
@@ -20,7 +21,10 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
 
-from tests.functional.e2e import base  # noqa: E402
+# Nova's test package must come first: it sets up Nova's threading mode.
+from tests.functional.e2e import base  # noqa: E402,I100
+
+from nova import context as nova_context  # noqa: E402,I100
 
 OUT = sys.__stdout__
 
@@ -97,13 +101,16 @@ class Demo(base.DPMNovaTestCase):
             'with compute_driver = dpm.DPMDriver are up')
         timeline = Timeline(sim)
 
-        with timeline.step('boot %d servers from FCP volumes'
+        with timeline.step('boot %d servers from volumes, 1 from an ISO'
                            % self.SERVERS):
             servers = [self._post_bfv('demo-%d' % i)
                        for i in range(self.SERVERS)]
+            servers.append(self._post_iso('demo-iso'))
             servers = [self._wait_for_state_change(s, 'ACTIVE',
                                                    max_retries=60)
                        for s in servers]
+            say('   ISO images mounted on the HMC: %d'
+                % sim.resources()['iso_mounts'])
 
         say('   partitions on the HMC:')
         for name in self.partitions():
@@ -142,9 +149,27 @@ class Demo(base.DPMNovaTestCase):
 
         left = sim.resources()
         self.assertEqual([], left['partitions'], 'partitions left behind')
-        say('   partitions left on the HMC: %d, NICs: %d, HBAs: %d'
-            % (len(left['partitions']), left['nics'], left['hbas']))
+        self.assertEqual(0, left['iso_mounts'], 'ISO images left mounted')
+        say('   left on the HMC: %d partitions, %d NICs, %d HBAs, %d '
+            'storage-group attachments, %d ISO images'
+            % (len(left['partitions']), left['nics'], left['hbas'],
+               left['storage_group_attachments'], left['iso_mounts']))
+        say('   HMC sessions nova-compute keeps logged on for its pool: %d'
+            % left['sessions_active'])
         timeline.summary()
+
+    def _post_iso(self, name):
+        data = b'ISO9660 demo image' * 4096
+        image_id = str(uuid.uuid4())
+        self.glance.create(nova_context.get_admin_context(), {
+            'id': image_id, 'name': 'demo.iso', 'status': 'active',
+            'container_format': 'bare', 'disk_format': 'iso',
+            'min_ram': 0, 'min_disk': 0, 'size': len(data),
+            'properties': {'architecture': 's390x'}}, data=io.BytesIO(data))
+        server = self._build_server(name=name, image_uuid=image_id,
+                                    flavor_id=self.flavor_id,
+                                    networks='none')
+        return self.api.post_server({'server': server})
 
     def _post_bfv(self, name):
         server = self._build_server(name=name, image_uuid='',
