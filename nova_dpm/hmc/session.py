@@ -18,13 +18,11 @@ the hook is simply not installed and the configured ``retry_after`` is
 used.
 """
 
-
 import requests
 import urllib3
 import zhmcclient
 
-# The one Retry-After parser of the project (HTTP dates included).
-from nova_dpm.image import response as http_headers
+from nova_dpm import http_headers
 
 
 class HMCSession(zhmcclient.Session):

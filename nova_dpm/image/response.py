@@ -16,9 +16,7 @@ Pure functions over header strings, so the rules (RFC 9110 sections 14.4
 Content-Range and 10.2.3 Retry-After) are tested without a server.
 """
 
-import email.utils
 import re
-import time
 
 # Statuses worth retrying: the request may succeed later unchanged.
 RETRYABLE_STATUSES = frozenset([408, 429, 500, 502, 503, 504])
@@ -55,26 +53,6 @@ def parse_content_range(value):
 def is_retryable(status):
     """Whether *status* is transient (408, 429 and 5xx)."""
     return status in RETRYABLE_STATUSES or 500 <= status <= 599
-
-
-def parse_retry_after(value, now=None):
-    """Seconds to wait per a Retry-After header, or None.
-
-    Accepts delta-seconds and HTTP dates; a date in the past gives 0.
-    """
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    now = time.time() if now is None else now
-    return max(0.0, when.timestamp() - now)
 
 
 def parse_content_length(value):

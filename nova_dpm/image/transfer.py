@@ -33,6 +33,7 @@ from oslo_log import log as logging
 import requests
 import urllib3
 
+from nova_dpm import http_headers
 from nova_dpm.image import errors
 from nova_dpm.image import response
 from nova_dpm.image import retry
@@ -223,7 +224,7 @@ class Transfer:
         elif response.is_retryable(status):
             raise self._failure(
                 'HTTP %d %s' % (status, resp.reason or ''),
-                retry_after=response.parse_retry_after(
+                retry_after=http_headers.parse_retry_after(
                     resp.headers.get('Retry-After')))
         else:
             raise errors.DownloadHTTPError(self.image_id, self.url, status,

@@ -14,6 +14,7 @@
 
 import testtools
 
+from nova_dpm import http_headers
 from nova_dpm.image import errors
 from nova_dpm.image import response
 
@@ -38,18 +39,18 @@ class TestContentRange(testtools.TestCase):
 class TestRetryAfter(testtools.TestCase):
 
     def test_delta_seconds(self):
-        self.assertEqual(120.0, response.parse_retry_after('120'))
+        self.assertEqual(120.0, http_headers.parse_retry_after('120'))
 
     def test_http_date_relative_to_now(self):
         now = 784111777.0   # Sun, 06 Nov 1994 08:49:37 GMT
-        self.assertEqual(60.0, response.parse_retry_after(
+        self.assertEqual(60.0, http_headers.parse_retry_after(
             'Sun, 06 Nov 1994 08:50:37 GMT', now=now))
-        self.assertEqual(0.0, response.parse_retry_after(
+        self.assertEqual(0.0, http_headers.parse_retry_after(
             'Sun, 06 Nov 1994 08:00:00 GMT', now=now))
 
     def test_garbage_is_ignored(self):
         for value in (None, '', 'soon', '-5'):
-            self.assertIsNone(response.parse_retry_after(value), value)
+            self.assertIsNone(http_headers.parse_retry_after(value), value)
 
 
 class TestStatusClasses(testtools.TestCase):
