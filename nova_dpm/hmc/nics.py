@@ -17,6 +17,7 @@ objects for networking; ``nova_dpm.virt.dpm.network`` decides *what* NICs a
 partition gets and calls these methods to make them exist.
 """
 
+from nova_dpm.hmc import adapters
 from nova_dpm.hmc import errors
 
 
@@ -28,11 +29,6 @@ def _cpc(client, cpc_object_id):
 def _partition(client, cpc_object_id, partition_uri):
     return _cpc(client, cpc_object_id).partitions.resource_object(
         partition_uri)
-
-
-def _adapter(client, cpc_object_id, adapter_oid):
-    return _cpc(client, cpc_object_id).adapters.resource_object(
-        '/api/adapters/' + adapter_oid)
 
 
 def _nic_named(client, cpc_object_id, partition_uri, name):
@@ -88,15 +84,10 @@ class NicFacade(object):
     def network_port_uri(self, adapter_oid, port, failure):
         """URI of network port ``port`` (its index) of an adapter."""
 
-        def find(client):
-            adapter = _adapter(client, self._cpc_oid, adapter_oid)
-            for candidate in adapter.ports.list(full_properties=True):
-                if int(candidate.get_property('index')) == port:
-                    return candidate.uri
-            return None
-
         uri = self._sup.call(
-            find, what='find network port %d of adapter %s'
+            lambda client: adapters.port_uri(client, self._cpc_oid,
+                                             adapter_oid, port),
+            what='find network port %d of adapter %s'
             % (port, adapter_oid), failure=failure)
         if uri is None:
             raise (failure or errors.HMCOperationFailed)(reason=(

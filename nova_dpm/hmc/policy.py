@@ -56,15 +56,9 @@ def _log_before_sleep(label):
 
 def startup_retrying(settings, label, sleep=tenacity.nap.sleep):
     """Connection attempts at service start: bounded, then give up."""
-    return tenacity.Retrying(
-        stop=tenacity.stop_after_attempt(
-            settings.startup_connect_retries + 1),
-        wait=backoff(settings),
-        retry=tenacity.retry_if_exception(
-            lambda exc: errors.classify(exc) in (
-                errors.Kind.UNREACHABLE, errors.Kind.READ_TIMEOUT)),
-        before_sleep=_log_before_sleep(label),
-        sleep=sleep, reraise=True)
+    return _connecting(
+        settings, label, sleep,
+        tenacity.stop_after_attempt(settings.startup_connect_retries + 1))
 
 
 def reconnect_retrying(settings, label, sleep, stopped):
@@ -72,10 +66,16 @@ def reconnect_retrying(settings, label, sleep, stopped):
 
     :param stopped: callable; True ends the attempts (link closed)
     """
+    return _connecting(
+        settings, label, sleep,
+        tenacity.stop_after_attempt(settings.connect_retries + 1) |
+        (lambda retry_state: stopped()))
+
+
+def _connecting(settings, label, sleep, stop):
+    """Retry unreachable / timed-out connection attempts with backoff."""
     return tenacity.Retrying(
-        stop=(tenacity.stop_after_attempt(settings.connect_retries + 1) |
-              (lambda retry_state: stopped())),
-        wait=backoff(settings),
+        stop=stop, wait=backoff(settings),
         retry=tenacity.retry_if_exception(
             lambda exc: errors.classify(exc) in (
                 errors.Kind.UNREACHABLE, errors.Kind.READ_TIMEOUT)),

@@ -29,6 +29,7 @@ import threading
 
 import zhmcclient
 
+from nova_dpm.hmc import adapters
 from nova_dpm.hmc import errors
 
 STORAGE_MANAGEMENT_FEATURE = 'dpm-storage-management'
@@ -103,18 +104,10 @@ class StorageFacade(object):
                           lambda: self._find_port(adapter_oid, port, failure))
 
     def _find_port(self, adapter_oid, port, failure):
-
-        def find(client):
-            cpc = client.cpcs.resource_object(_cpc_uri(self._cpc_oid))
-            adapter = cpc.adapters.resource_object(
-                '/api/adapters/' + adapter_oid)
-            for candidate in adapter.ports.list(full_properties=True):
-                if int(candidate.get_property('index')) == port:
-                    return candidate.uri
-            return None
-
         uri = self._sup.call(
-            find, what='find storage port %d of FCP adapter %s'
+            lambda client: adapters.port_uri(client, self._cpc_oid,
+                                             adapter_oid, port),
+            what='find storage port %d of FCP adapter %s'
             % (port, adapter_oid), failure=failure)
         if uri is None:
             raise (failure or errors.HMCOperationFailed)(reason=(
