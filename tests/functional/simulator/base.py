@@ -14,6 +14,7 @@
 
 import time
 
+import fixtures
 import testtools
 import zhmcclient
 
@@ -30,6 +31,9 @@ class SimulatorTestCase(testtools.TestCase):
 
     def setUp(self):
         super(SimulatorTestCase, self).setUp()
+        # Logs go with the test result (shown when it fails), not to the
+        # runner's console.
+        self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(hosts=self.hosts, job_duration=JOB_SECONDS,
                                 control_port=self.control_port)
         self.sim.start()

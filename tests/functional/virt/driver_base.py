@@ -54,6 +54,9 @@ class DriverTestCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        # Logs go with the test result (shown when it fails), not to the
+        # runner's console.
+        self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(job_duration=JOB_SECONDS)
         self.sim.start()
         self.addCleanup(self.sim.stop)
