@@ -3,6 +3,7 @@
 import threading
 import time
 
+from nova_dpm import hmc
 from tests.functional.e2e import base
 
 
@@ -86,3 +87,35 @@ class TestLongHMCOutage(base.DPMNovaTestCase):
         self._delete_server(server)
         self.assertEqual([], self.partitions())
         self.assertEqual(0, self.sim.resources()['nics'])
+
+
+class TestComputeStart(base.DPMNovaTestCase):
+    """nova-compute's own start path (init_host) with a broken HMC."""
+
+    def test_start_with_unreachable_hmc_fails_in_one_clear_line(self):
+        self.sim.down()
+        started = time.monotonic()
+        exc = self.assertRaises(hmc.HMCStartupError, self._start_compute,
+                                'compute-2')
+        message = str(exc)
+        self.assertEqual(1, len(message.splitlines()), message)
+        self.assertIn('%s:%d' % (self.sim.host, self.sim.port), message)
+        self.assertIn('unreachable', message)
+        self.assertNotIn(self.sim.password, message)
+        self.assertNotIn(self.sim.password, self.stdlog.logger.output)
+        # connect_timeout 2 s x (startup_connect_retries 1 + 1) + backoff
+        self.assertLess(time.monotonic() - started, 15)
+
+    def test_start_with_wrong_password_is_not_retried(self):
+        self.flags(hmc_password='not-the-password', group='dpm')
+        attempts = self._logon_attempts()
+        exc = self.assertRaises(hmc.HMCStartupError, self._start_compute,
+                                'compute-2')
+        self.assertIn("logon as '%s' rejected" % self.sim.userid, str(exc))
+        self.assertNotIn('not-the-password', str(exc))
+        self.assertNotIn('not-the-password', self.stdlog.logger.output)
+        # Failed logons can lock the HMC user: exactly one attempt.
+        self.assertEqual(attempts + 1, self._logon_attempts())
+
+    def _logon_attempts(self):
+        return self.sim.stats()['by_call'].get('POST /api/sessions', 0)
