@@ -46,6 +46,7 @@ class NicFacade(object):
     def __init__(self, supervisor, cpc_object_id):
         self._sup = supervisor
         self._cpc_oid = cpc_object_id
+        self._ports = adapters.PortDirectory(supervisor, cpc_object_id)
 
     def virtual_switch_uri(self, adapter_oid, port, failure):
         """URI of the virtual switch backing port ``port`` of an adapter.
@@ -83,18 +84,13 @@ class NicFacade(object):
 
     def network_port_uri(self, adapter_oid, port, failure):
         """URI of network port ``port`` (its index) of an adapter."""
-
-        uri = self._sup.call(
-            lambda client: adapters.port_uri(client, self._cpc_oid,
-                                             adapter_oid, port),
-            what='find network port %d of adapter %s'
-            % (port, adapter_oid), failure=failure)
-        if uri is None:
-            raise (failure or errors.HMCOperationFailed)(reason=(
-                'adapter %s has no network port with index %d: check the '
-                'port in the Neutron port binding (vif details "port")'
-                % (adapter_oid, port)))
-        return uri
+        return self._ports.uri(
+            adapter_oid, port,
+            what='find network port %d of adapter %s' % (port, adapter_oid),
+            failure=failure,
+            missing='adapter %s has no network port with index %d: check '
+                    'the port in the Neutron port binding (vif details '
+                    '"port")' % (adapter_oid, port))
 
     def create_nic(self, partition_uri, properties, failure):
         """Create a NIC unless one of that name exists; return its URI.

@@ -25,12 +25,9 @@ Removal methods treat "already gone" as success: release and rollback run
 after partial failures and must converge, not fail again.
 """
 
-import threading
-
 import zhmcclient
 
 from nova_dpm.hmc import adapters
-from nova_dpm.hmc import errors
 
 STORAGE_MANAGEMENT_FEATURE = 'dpm-storage-management'
 
@@ -64,24 +61,18 @@ class StorageFacade(object):
         self._cpc_oid = cpc_object_id
         # Hardware facts (firmware features, adapter ports) do not change
         # while nova-compute runs; each is read from the HMC once.
-        self._facts = {}
-        self._facts_lock = threading.Lock()
-
-    def _fact(self, key, read):
-        with self._facts_lock:
-            if key in self._facts:
-                return self._facts[key]
-        value = read()
-        with self._facts_lock:
-            return self._facts.setdefault(key, value)
+        self._storage_management = None
+        self._ports = adapters.PortDirectory(supervisor, cpc_object_id)
 
     def storage_management_enabled(self, failure):
         """Whether the CPC manages FCP storage through storage groups.
 
         Read once per service start (a firmware change needs a restart).
         """
-        return self._fact('storage-management', lambda: self._read_features(
-            failure))
+        if self._storage_management is None:
+            # Two threads may both read it; they read the same answer.
+            self._storage_management = self._read_features(failure)
+        return self._storage_management
 
     def _read_features(self, failure):
 
@@ -100,21 +91,13 @@ class StorageFacade(object):
 
     def storage_port_uri(self, adapter_oid, port, failure):
         """URI of storage port ``port`` (its index) of an FCP adapter."""
-        return self._fact(('port', adapter_oid, port),
-                          lambda: self._find_port(adapter_oid, port, failure))
-
-    def _find_port(self, adapter_oid, port, failure):
-        uri = self._sup.call(
-            lambda client: adapters.port_uri(client, self._cpc_oid,
-                                             adapter_oid, port),
+        return self._ports.uri(
+            adapter_oid, port,
             what='find storage port %d of FCP adapter %s'
-            % (port, adapter_oid), failure=failure)
-        if uri is None:
-            raise (failure or errors.HMCOperationFailed)(reason=(
-                'FCP adapter %s has no port %d: fix '
-                '[dpm] physical_storage_adapter_mappings'
-                % (adapter_oid, port)))
-        return uri
+            % (port, adapter_oid),
+            failure=failure,
+            missing='FCP adapter %s has no port %d: fix [dpm] '
+                    'physical_storage_adapter_mappings' % (adapter_oid, port))
 
     def create_hba(self, partition_uri, name, port_uri, failure):
         """Create an HBA unless one of that name exists; return its URI."""
