@@ -17,8 +17,6 @@ the partition, so ``plug_vifs``/``unplug_vifs`` have nothing to do.
 """
 
 import dataclasses
-import importlib
-import importlib.util
 import threading
 
 from nova.compute import task_states
@@ -34,32 +32,14 @@ from nova_dpm.hmc import cpc as cpc_mod
 from nova_dpm.hmc import HMCSettings
 from nova_dpm.hmc import HMCSupervisor
 from nova_dpm.virt.dpm import host as host_mod
+from nova_dpm.virt.dpm import image as image_mod
+from nova_dpm.virt.dpm import network as network_mod
 from nova_dpm.virt.dpm import partition as partition_mod
 from nova_dpm.virt.dpm import spawn as spawn_mod
+from nova_dpm.virt.dpm import storage as storage_mod
 
 LOG = logging.getLogger(__name__)
 CONF = nova_dpm.conf.CONF
-
-_PACKAGE = 'nova_dpm.virt.dpm'
-
-
-def _has_module(name):
-    return importlib.util.find_spec('%s.%s' % (_PACKAGE, name)) is not None
-
-
-def _optional_module(name):
-    """Import a feature module of this package, or None when not shipped.
-
-    Only the absence of the module itself is tolerated; an error inside it
-    still surfaces.
-    """
-    full_name = '%s.%s' % (_PACKAGE, name)
-    try:
-        return importlib.import_module(full_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == full_name:
-            return None
-        raise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +49,7 @@ class _Parts(object):
     supervisor: object
     subset: host_mod.CpcSubset
     spawner: spawn_mod.Spawner
-    storage: object
+    storage: storage_mod.Storage
 
 
 class DPMDriver(driver.ComputeDriver):
@@ -104,8 +84,7 @@ class DPMDriver(driver.ComputeDriver):
         'supports_image_type_aki': False,
         'supports_image_type_ami': False,
         'supports_image_type_ari': False,
-        # ISO images boot only when the image module is shipped.
-        'supports_image_type_iso': _has_module('image'),
+        'supports_image_type_iso': True,
         'supports_image_type_qcow2': False,
         'supports_image_type_raw': False,
         'supports_image_type_vdi': False,
@@ -162,13 +141,9 @@ class DPMDriver(driver.ComputeDriver):
         subset = host_mod.CpcSubset(cpc, CONF.host, settings.max_processors,
                                     settings.max_memory,
                                     settings.processor_type)
-        network = _optional_module('network')
-        storage = _optional_module('storage')
-        image = _optional_module('image')
-        networking = network and network.Networking(supervisor, settings)
-        volumes = storage and storage.Storage(supervisor, settings,
-                                              CONF.state_path)
-        iso_boot = image and image.IsoBoot(supervisor, settings)
+        networking = network_mod.Networking(supervisor, settings)
+        volumes = storage_mod.Storage(supervisor, settings, CONF.state_path)
+        iso_boot = image_mod.IsoBoot(supervisor, settings)
         spawner = spawn_mod.Spawner(subset, networking, volumes, iso_boot)
         return _Parts(supervisor, subset, spawner, volumes)
 
@@ -203,10 +178,9 @@ class DPMDriver(driver.ComputeDriver):
         parts.subset.update_provider_tree(
             provider_tree, nodename, self._get_allocation_ratios(inventory),
             CONF.reserved_host_cpus, CONF.reserved_host_memory_mb)
-        if parts.storage is not None:
-            # No capability maps to this trait: drivers that attach
-            # volumes report it themselves.
-            provider_tree.add_traits(nodename, os_traits.COMPUTE_VOLUME_ATTACH)
+        # No capability maps to this trait: drivers that attach volumes
+        # report it themselves.
+        provider_tree.add_traits(nodename, os_traits.COMPUTE_VOLUME_ATTACH)
 
     def get_host_ip_addr(self):
         return CONF.my_ip
@@ -298,11 +272,7 @@ class DPMDriver(driver.ComputeDriver):
     # -- volumes ------------------------------------------------------------
 
     def _storage(self):
-        storage = self._ready.storage
-        if storage is None:
-            raise NotImplementedError('FCP volumes are not supported by this '
-                                      'nova-dpm build')
-        return storage
+        return self._ready.storage
 
     def get_volume_connector(self, instance):
         """Initiator WWPNs Cinder maps the instance's volumes to.

@@ -136,19 +136,9 @@ class Spawner(object):
         """Validate everything before the HMC is changed."""
         nic_plans = []
         if network_info:
-            if self._networking is None:
-                raise exception.InvalidInput(
-                    reason='this nova-dpm build cannot create NICs; boot '
-                           'the server without networks')
             nic_plans = self._networking.plan(network_info)
-        boot_volume = None
-        if self._storage is not None:
-            boot_volume = self._storage.boot_volume(block_device_info)
+        boot_volume = self._storage.boot_volume(block_device_info)
         if boot_volume is None:
-            if self._iso_boot is None:
-                raise exception.InvalidInput(
-                    reason='DPM partitions boot from a volume: create the '
-                           'server from a bootable volume (boot_index 0)')
             self._iso_boot.check(image_meta)
         return nic_plans, boot_volume
 
@@ -172,8 +162,7 @@ class Spawner(object):
                 exc, exception.InstanceDeployFailure):
             # A bad request: Nova aborts it. This spawn created nothing, but
             # get_volume_connector may have prepared a partition before.
-            if self._storage is not None and \
-                    self._storage.has_prepared_storage(instance):
+            if self._storage.has_prepared_storage(instance):
                 self.remove_partition(instance)
             raise exc
 
@@ -215,12 +204,8 @@ class Spawner(object):
 
     def release_steps(self, instance):
         """What must be detached before the partition is deleted."""
-        steps = []
-        if self._storage is not None:
-            steps.append(lambda uri: self._storage.release(instance, uri))
-        if self._iso_boot is not None:
-            steps.append(self._iso_boot.release)
-        return steps
+        return [lambda uri: self._storage.release(instance, uri),
+                self._iso_boot.release]
 
     @staticmethod
     def _instance_deleted(instance):

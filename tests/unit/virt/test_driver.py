@@ -25,16 +25,12 @@ class DriverConstructionTest(testtools.TestCase):
         self.assertFalse(caps['has_imagecache'])
         self.assertFalse(caps['supports_attach_interface'])
         self.assertFalse(caps['supports_multiattach'])
-        self.assertEqual(driver._has_module('image'),
-                         caps['supports_image_type_iso'])
+        self.assertTrue(caps['supports_image_type_iso'])
+        self.assertFalse(caps['supports_image_type_qcow2'])
 
     def test_shim_loads_the_driver(self):
         from nova.virt import dpm
         self.assertIs(driver.DPMDriver, dpm.DPMDriver)
-
-    def test_optional_module_absent_is_none(self):
-        self.assertIsNone(driver._optional_module('no_such_feature'))
-        self.assertIsNotNone(driver._optional_module('partition'))
 
 
 class DriverConfigurationErrorTest(testtools.TestCase):

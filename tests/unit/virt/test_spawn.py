@@ -188,18 +188,6 @@ class SpawnTest(SpawnTestBase):
                           network_info=['vif'] * 13)
         self.assertEqual([], self.cpc.calls)
 
-    def test_no_boot_volume_and_no_iso_support_is_invalid_input(self):
-        spawner = spawn.Spawner(self.subset, self.networking, self.storage,
-                                None)
-        self.assertRaises(exception.InvalidInput, spawner.spawn, None,
-                          self.instance, None, None, None)
-        self.assertEqual([], self.cpc.calls)
-
-    def test_networks_without_network_support_is_invalid_input(self):
-        spawner = spawn.Spawner(self.subset, None, self.storage, self.iso)
-        self.assertRaises(exception.InvalidInput, spawner.spawn, None,
-                          self.instance, None, TWO_VIFS, BOOT_FROM_VOLUME)
-
     def test_spawn_drops_the_snapshot(self):
         self.assertEqual((), self.subset.partitions(use_cache=True))
         self.spawn()
