@@ -4,7 +4,7 @@ PYTHON ?= python3
 TOOLS := .venv-tools
 TOX := $(TOOLS)/bin/tox
 
-.PHONY: demo test bench genconfig pep8 clean
+.PHONY: demo test tempest tempest-faults tempest-full bench genconfig pep8 clean
 
 $(TOX):
 	$(PYTHON) -m venv $(TOOLS)
@@ -16,6 +16,17 @@ demo: $(TOX)
 test: $(TOX)
 	$(TOX) -e py3,functional,pep8
 
+# tempest against a pip-installed cloud on the HMC simulator; installs
+# MariaDB and RabbitMQ from the Debian archive when missing (root or sudo).
+tempest: $(TOX)
+	$(TOX) -e tempest
+
+tempest-faults: $(TOX)
+	$(TOX) -e tempest-faults
+
+tempest-full: $(TOX)
+	$(TOX) -e tempest-full
+
 bench: $(TOX)
 	$(TOX) -e bench
 
@@ -26,4 +37,4 @@ pep8: $(TOX)
 	$(TOX) -e pep8
 
 clean:
-	rm -rf $(TOOLS) .tox .stestr
+	rm -rf $(TOOLS) .tox .stestr .minicloud

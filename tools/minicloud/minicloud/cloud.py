@@ -1,0 +1,268 @@
+"""Bring the mini-cloud up and down.
+
+Order: MariaDB and RabbitMQ; the HMC simulator; database schemas (in
+parallel, one log each); keystone and the service catalog; placement,
+glance, neutron's API and nova-api under gunicorn; nova-conductor,
+nova-scheduler and nova-compute; host discovery; flavors and the ISO
+image. ``down()`` stops every process by PID, newest first, and may be
+called at any point (also from a signal handler's finally block).
+"""
+
+import concurrent.futures
+import os
+import secrets
+import shutil
+import sys
+
+from minicloud import configs
+from minicloud import hmc
+from minicloud import identity
+from minicloud import iso
+from minicloud import leaks
+from minicloud import mariadb
+from minicloud import ports
+from minicloud import processes
+from minicloud import rabbitmq
+
+# WSGI services: (name, module with ``application``, gunicorn workers,
+# config-directory environment).
+WSGI_APPS = (
+    ('keystone', 'keystone.wsgi.api', 2),
+    ('placement', 'placement.wsgi.api', 1),
+    ('glance', 'glance.wsgi.api', 1),
+    ('neutron', 'neutron.wsgi.api', 1),
+    ('nova', 'nova.wsgi.osapi_compute', 2),
+)
+
+SHIM = '''"""gunicorn entry point: oslo.config must not see gunicorn's argv."""
+import sys
+sys.argv = sys.argv[:1]
+from %s import application  # noqa
+'''
+
+
+class Cloud(object):
+
+    def __init__(self, run_dir, say, job_duration=1.0):
+        self.run_dir = run_dir
+        self.say = say
+        self.job_duration = job_duration
+        self.bin_dir = os.path.dirname(sys.executable)
+        self.etc = os.path.join(run_dir, 'etc')
+        self.data = os.path.join(run_dir, 'data')
+        self.log_dir = os.path.join(run_dir, 'logs')
+        env = dict(os.environ)
+        env['PATH'] = os.pathsep.join([self.bin_dir, env.get('PATH', ''),
+                                       '/usr/sbin', '/sbin'])
+        env.pop('PYTHONPATH', None)
+        self.table = processes.ProcessTable(
+            self.log_dir, os.path.join(run_dir, 'pids'), env)
+        self.password = secrets.token_hex(12)
+        (db, amqp, dist, epmd, hmc_port, keystone, placement, glance,
+         neutron, nova) = ports.free_ports(10)
+        self.endpoints = configs.Endpoints(keystone, placement, glance,
+                                           neutron, nova)
+        self.db = mariadb.MariaDB(self.table, os.path.join(
+            self.data, 'mariadb'), db, self.password)
+        self.rabbit = rabbitmq.RabbitMQ(self.table, os.path.join(
+            self.data, 'rabbitmq'), amqp, dist, epmd)
+        self.simulator = hmc.HMCSimulatorService(
+            self.table, self.bin_dir, os.path.join(self.data, 'hmc'),
+            hmc_port, job_duration)
+        self.conn = None
+        self.baseline = None
+        self.image_ids = None
+        self.flavor_ids = None
+
+    # --- helpers ---
+
+    def _conf(self, service, name=None):
+        return os.path.join(self.etc, service, name or service + '.conf')
+
+    def _bin(self, program):
+        return os.path.join(self.bin_dir, program)
+
+    def _copy_paste_ini(self, service, name):
+        target = os.path.join(self.etc, service, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy(os.path.join(sys.prefix, 'etc', service, name), target)
+        return target
+
+    # --- bring-up ---
+
+    def up(self):
+        for d in (self.etc, self.data):
+            os.makedirs(d, exist_ok=True)
+        self.say('MariaDB and RabbitMQ')
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(self.db.start),
+                           pool.submit(self.rabbit.start)]:
+                future.result()
+        self.say('HMC simulator')
+        self.simulator.start()
+        # What the HMC holds before any OpenStack service touched it.
+        self.baseline = leaks.snapshot(self.simulator.client)
+        self.say('configuration and database schemas')
+        self._write_configs()
+        self._sync_databases()
+        self.say('keystone and the service catalog')
+        self._start_wsgi('keystone')
+        self.conn = identity.connect(self.endpoints, self.password)
+        identity.register_services(self.conn, self.endpoints, self.password)
+        # A new token: the first one's catalog had only keystone.
+        self.conn = identity.connect(self.endpoints, self.password)
+        self.say('placement, glance, neutron, nova-api')
+        for name in ('placement', 'glance', 'neutron', 'nova'):
+            self._start_wsgi(name)
+        self.say('nova-conductor, nova-scheduler, nova-compute '
+                 '(compute_driver = dpm.DPMDriver)')
+        for binary in ('nova-conductor', 'nova-scheduler', 'nova-compute'):
+            self.table.start(binary, [self._bin(binary), '--config-file',
+                                      self._conf('nova')])
+        identity.wait_for_services(
+            self.conn, ('nova-conductor', 'nova-scheduler'))
+        self._discover_compute_host()
+        self.say('flavors and the s390x ISO image')
+        self.flavor_ids = identity.create_flavors(self.conn)
+        image = iso.build(os.path.join(self.data, 's390x-test.iso'))
+        # Two images: tempest's image filters need distinct ones.
+        self.image_ids = [identity.upload_iso(self.conn, image, name)
+                          for name in ('s390x-iso', 's390x-iso-alt')]
+
+    def _write_configs(self):
+        ep, pw = self.endpoints, self.password
+        db = self.db.url
+        configs.write_ini(self._conf('keystone'), configs.keystone(
+            db('keystone'), os.path.join(self.data, 'keystone')))
+        configs.write_ini(self._conf('placement'), configs.placement(
+            db('placement'), ep, pw))
+        configs.write_ini(self._conf('glance', 'glance-api.conf'),
+                          configs.glance(
+                              db('glance'), ep, pw,
+                              os.path.join(self.data, 'glance'),
+                              self._copy_paste_ini(
+                                  'glance', 'glance-api-paste.ini')))
+        configs.write_ini(self._conf('neutron'), configs.neutron(
+            db('neutron'), ep, pw, self.rabbit.transport_url,
+            os.path.join(self.data, 'neutron'),
+            self._copy_paste_ini('neutron', 'api-paste.ini'),
+            os.path.join(self.data, 'neutron', 'locks')))
+        configs.write_ini(os.path.join(self.etc, 'neutron', 'ml2_conf.ini'),
+                          configs.ml2())
+        configs.write_ini(self._conf('nova'), configs.nova(
+            db('nova_api'), db('nova_cell1'), ep, pw,
+            self.rabbit.transport_url, os.path.join(self.data, 'nova'),
+            self._copy_paste_ini('nova', 'api-paste.ini'),
+            self._write_policy('nova', configs.nova_policy()),
+            self.simulator.dpm_options()))
+
+    def _write_policy(self, service, rules):
+        path = os.path.join(self.etc, service, 'policy.yaml')
+        with open(path, 'w') as f:
+            for rule, check in sorted(rules.items()):
+                f.write('"%s": "%s"\n' % (rule, check))
+        return path
+
+    def _sync_databases(self):
+        ks = ['--config-file', self._conf('keystone')]
+        nova = [self._bin('nova-manage'), '--config-file', self._conf('nova')]
+        user = ['--keystone-user', _user(), '--keystone-group', _group()]
+        steps = {
+            'keystone': [
+                [self._bin('keystone-manage')] + ks + ['db_sync'],
+                [self._bin('keystone-manage')] + ks + ['fernet_setup'] + user,
+                [self._bin('keystone-manage')] + ks + ['credential_setup'] +
+                user,
+                [self._bin('keystone-manage')] + ks + [
+                    'bootstrap', '--bootstrap-password', self.password,
+                    '--bootstrap-region-id', configs.REGION] +
+                self._bootstrap_urls()],
+            'placement': [[self._bin('placement-manage'), '--config-file',
+                           self._conf('placement'), 'db', 'sync']],
+            'glance': [[self._bin('glance-manage'), '--config-file',
+                        self._conf('glance', 'glance-api.conf'), 'db_sync']],
+            'neutron': [[self._bin('neutron-db-manage'), '--config-file',
+                         self._conf('neutron'), '--config-file',
+                         os.path.join(self.etc, 'neutron', 'ml2_conf.ini'),
+                         'upgrade', 'heads']],
+            'nova': [
+                nova + ['api_db', 'sync'],
+                nova + ['cell_v2', 'map_cell0', '--database_connection',
+                        self.db.url('nova_cell0')],
+                nova + ['cell_v2', 'create_cell', '--name', 'cell1'],
+                nova + ['db', 'sync'],
+            ],
+        }
+
+        def run_steps(service):
+            for number, argv in enumerate(steps[service], 1):
+                self.table.run('setup-%s-%d' % (service, number), argv)
+
+        with concurrent.futures.ThreadPoolExecutor(len(steps)) as pool:
+            futures = [pool.submit(run_steps, s) for s in steps]
+            for future in futures:
+                future.result()
+
+    def _bootstrap_urls(self):
+        urls = []
+        for interface in ('admin', 'internal', 'public'):
+            urls += ['--bootstrap-%s-url' % interface,
+                     self.endpoints.identity]
+        return urls
+
+    def _start_wsgi(self, name):
+        module, workers = {n: (m, w) for n, m, w in WSGI_APPS}[name]
+        shim_dir = os.path.join(self.run_dir, 'shim')
+        os.makedirs(shim_dir, exist_ok=True)
+        shim = 'mc_%s' % name
+        with open(os.path.join(shim_dir, shim + '.py'), 'w') as f:
+            f.write(SHIM % module)
+        env = {
+            'keystone': {'OS_KEYSTONE_CONFIG_DIR': os.path.join(
+                self.etc, 'keystone'),
+                'OS_KEYSTONE_CONFIG_FILES': 'keystone.conf'},
+            'placement': {'OS_PLACEMENT_CONFIG_DIR': os.path.join(
+                self.etc, 'placement')},
+            'glance': {'OS_GLANCE_CONFIG_DIR': os.path.join(
+                self.etc, 'glance')},
+            'neutron': {'OS_NEUTRON_CONFIG_DIR': os.path.join(
+                self.etc, 'neutron'),
+                'OS_NEUTRON_CONFIG_FILES': 'neutron.conf;ml2_conf.ini'},
+            'nova': {'OS_NOVA_CONFIG_DIR': os.path.join(self.etc, 'nova')},
+        }[name]
+        port = self.endpoints.ports[name]
+        process = self.table.start(name + '-api', [
+            self._bin('gunicorn'), '--no-control-socket', '--pythonpath',
+            shim_dir, '-w', str(workers), '-b', '127.0.0.1:%d' % port,
+            '--timeout', '300', '--graceful-timeout', '10',
+            '%s:application' % shim], env=env)
+        self.table.wait_for_port(process, port, timeout=120)
+
+    def _discover_compute_host(self):
+        node, inventory = identity.wait_for_compute(self.conn)
+        self.say('compute node %s: %d VCPU, %d MB' % (
+            node, inventory['VCPU']['total'],
+            inventory['MEMORY_MB']['total']))
+        self.table.run('setup-nova-discover-hosts', [
+            self._bin('nova-manage'), '--config-file', self._conf('nova'),
+            'cell_v2', 'discover_hosts', '--verbose'])
+
+    # --- teardown ---
+
+    def stop_compute(self):
+        """Stop nova-compute alone: it logs off its HMC sessions."""
+        self.table.stop('nova-compute', grace=60)
+
+    def down(self):
+        self.table.stop_all()
+        shutil.rmtree(os.path.dirname(self.db.socket), ignore_errors=True)
+
+
+def _user():
+    import pwd
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def _group():
+    import grp
+    return grp.getgrgid(os.getegid()).gr_name
