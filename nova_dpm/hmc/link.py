@@ -304,7 +304,11 @@ class HMCLink:
             try:
                 self._version_query(index, connect_timeout)
                 return index
-            except zhmcclient.ConnectionError as exc:
+            except zhmcclient.Error as exc:
+                # A 503 (say) means busy, not reachable: try the next
+                # address, and the reconnect budget decides when to stop.
+                if not policy.not_yet(exc, self.settings):
+                    raise
                 last = exc
         raise last
 

@@ -72,13 +72,23 @@ def reconnect_retrying(settings, label, sleep, stopped):
         (lambda retry_state: stopped()))
 
 
+#: Failures of a connection attempt that mean "not yet": the HMC did not
+#: answer, or answered with a retryable status (busy, restarting).
+NOT_YET = (errors.Kind.UNREACHABLE, errors.Kind.READ_TIMEOUT,
+           errors.Kind.RETRY_STATUS)
+
+
+def not_yet(exc, settings):
+    """Whether a failed connection attempt is worth another attempt."""
+    return errors.classify(exc, settings.retry_http_statuses) in NOT_YET
+
+
 def _connecting(settings, label, sleep, stop):
-    """Retry unreachable / timed-out connection attempts with backoff."""
+    """Retry connection attempts that failed with :func:`not_yet`."""
     return tenacity.Retrying(
         stop=stop, wait=backoff(settings),
         retry=tenacity.retry_if_exception(
-            lambda exc: errors.classify(exc) in (
-                errors.Kind.UNREACHABLE, errors.Kind.READ_TIMEOUT)),
+            lambda exc: not_yet(exc, settings)),
         before_sleep=_log_before_sleep(label),
         sleep=sleep, reraise=True)
 

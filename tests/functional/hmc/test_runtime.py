@@ -61,6 +61,22 @@ class RuntimeTest(base.SupervisorTestCase):
         self.assertLess(recovery, 3)
         self.assertEqual([], self.names())
 
+    def test_busy_hmc_while_reconnecting_is_retried_not_given_up(self):
+        # The connection breaks; the first version query of the reconnect
+        # gets a 503. Busy is not unreachable: reconnect again, succeed.
+        self.sim.drop_next(1, method='GET', uri='/partitions$')
+        self.sim.fail_next(1, 503, 0, method='GET', uri='/api/version$')
+        self.assertEqual([], self.names())
+        self.assertEqual('connected', self.sup.status()['state'])
+        self.assertEqual([], self.sim.faults()['rules'])
+
+    def test_hmc_busy_beyond_the_reconnect_budget_fails_fast(self):
+        self.sim.drop_next(1, method='GET', uri='/partitions$')
+        self.sim.fail_next(20, 503, 0, method='GET', uri='/api/version$')
+        exc = self.assertRaises(exception.HypervisorUnavailable, self.names)
+        self.assertIn('after 4 attempts', str(exc))
+        self.assertIn('503', str(exc))
+
     def test_503_with_retry_after_is_honoured(self):
         self.sim.fail_next(1, 503, 0, retry_after=1, method='GET',
                            uri='/partitions$')

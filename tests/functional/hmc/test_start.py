@@ -35,6 +35,19 @@ class StartTest(base.SupervisorTestCase):
         self.assertLess(seconds, 2 * 3 + 2 + 2)
         sup.stop()
 
+    def test_busy_hmc_at_start_is_retried(self):
+        self.sim.fail_next(2, 503, 0, method='GET', uri='/api/version$')
+        sup = self.supervisor(startup_connect_retries=2)
+        self.assertTrue(sup.status()['connected'])
+        self.assertEqual(3, self.sim.stats()['by_call']['GET /api/version'])
+
+    def test_hmc_busy_through_start_fails_naming_the_status(self):
+        self.sim.fail_next(3, 503, 0, method='GET', uri='/api/version$')
+        sup = self.supervisor(start=False, startup_connect_retries=2)
+        self.assert_start_fails(sup, 'still busy after 3 attempts',
+                                'HTTP 503.0')
+        sup.stop()
+
     def test_bad_password_is_not_retried(self):
         sup = self.supervisor(start=False, password='Wrong-Pw-00000')
         self.assert_start_fails(sup, "logon as 'nova' rejected",
