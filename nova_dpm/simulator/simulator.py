@@ -78,8 +78,16 @@ class HMCSimulator(object):
     def start(self):
         """Load the inventory, make certificates, open the ports.
 
-        Raises SimulatorError with a one-line message on bad input.
+        Raises SimulatorError with a one-line message on bad input; a
+        failed start leaves nothing behind (ports, temporary directory).
         """
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         if self.state_dir is None:
             self.state_dir = tempfile.mkdtemp(prefix='hmc-simulator-')
         try:
@@ -133,6 +141,7 @@ class HMCSimulator(object):
             self._listeners = None
         if self._own_state_dir and self.state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+            self.state_dir = None
 
     def __enter__(self):
         return self.start()

@@ -16,8 +16,10 @@ import io
 import json
 import os
 import stat
+import tempfile
 import threading
 import time
+from unittest import mock
 
 import requests
 import zhmcclient
@@ -348,10 +350,27 @@ class StateDirTest(base.SimulatorTestCase):
         path = os.path.join(self.sim.state_dir, 'bad.yaml')
         with open(path, 'w') as f:
             f.write('hmc_definition: [unclosed\n')
-        exc = self.assertRaises(SimulatorError,
-                                HMCSimulator(inventory=path).start)
+        sim = HMCSimulator(inventory=path)
+        exc = self.assertRaises(SimulatorError, sim.start)
         self.assertIn('bad.yaml', str(exc))
         self.assertNotIn('\n', str(exc))
+        # Nothing is left of the failed start: no temporary state directory.
+        self.assertIsNone(sim.state_dir)
+
+    def test_port_in_use_leaves_no_temporary_directory(self):
+        created = []
+
+        def mkdtemp(**kwargs):
+            created.append(real_mkdtemp(**kwargs))
+            return created[-1]
+
+        real_mkdtemp = tempfile.mkdtemp
+        sim = HMCSimulator(port=self.sim.port)
+        with mock.patch.object(tempfile, 'mkdtemp', mkdtemp):
+            exc = self.assertRaises(SimulatorError, sim.start)
+        self.assertIn('cannot listen', str(exc))
+        self.assertEqual(1, len(created))
+        self.assertFalse(os.path.exists(created[0]))
 
 
 YAML_INVENTORY = """\
