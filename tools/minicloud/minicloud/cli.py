@@ -19,6 +19,7 @@ import time
 from minicloud import cloud as cloud_mod
 from minicloud import faults
 from minicloud import leaks
+from minicloud import leftovers
 from minicloud import processes
 from minicloud import system_packages
 from minicloud import tempest_run
@@ -54,6 +55,9 @@ def build_parser():
     parser.add_argument('--keep-data', action='store_true',
                         help='keep the databases, broker and image data '
                         '(about 250 MB) instead of only the logs')
+    parser.add_argument('--stop-leftovers', action='store_true',
+                        help='stop the services of earlier runs whose '
+                        'runner was killed, then exit')
     parser.add_argument('--job-duration', type=float, default=1.0,
                         help='seconds a simulated HMC job takes')
     return parser
@@ -179,8 +183,25 @@ class Run(object):
         say('logs: %s' % os.path.join(self.run_dir, 'logs'))
 
 
+def check_leftovers(runs_dir, stop):
+    found = leftovers.find(runs_dir)
+    if stop:
+        leftovers.stop(found)
+        say('stopped %d leftover services' % len(found))
+    elif found:
+        runs = sorted({run for run, _, _ in found})
+        say('WARNING: %d services of earlier runs are still running (%s); '
+            'they do not disturb this run; stop them with: python '
+            'tools/minicloud/run.py --stop-leftovers' % (
+                len(found), ', '.join(runs)))
+    return found
+
+
 def main(argv=None, repo_dir=None):
     args = build_parser().parse_args(argv)
+    check_leftovers(args.runs_dir, args.stop_leftovers)
+    if args.stop_leftovers:
+        return 0
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     run = Run(args, repo_dir or os.getcwd())
