@@ -23,15 +23,6 @@ _DPM_OBJECT_ID_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$'
 _DPM_ADAPTER_PORT_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}:[0-9]+$'
 _DPM_WWPN_RE='^(0x)?[0-9a-fA-F]{16}$'
 
-# tempest [compute-feature-enabled] flags for what the driver cannot do.
-_DPM_TEMPEST_UNSUPPORTED="resize cold_migration live_migration
-    block_migration_for_live_migration live_migrate_back_and_forth
-    volume_backed_live_migration vtpm_live_migration snapshot pause suspend
-    rescue stable_rescue shelve shelve_migrate interface_attach
-    change_password vnc_console spice_console serial_console config_drive
-    metadata_service personality disk_config ide_bus swap_volume
-    volume_multiattach attach_encrypted_volume"
-
 
 # Helpers
 # -------
@@ -341,18 +332,25 @@ function check_nova_dpm_hmc {
     fi
 }
 
-# configure_tempest_for_nova_dpm - tempest's compute feature flags for what
-# the driver supports (doc/tempest/README.rst explains each).
+# configure_tempest_for_nova_dpm - tempest's settings for what the driver
+# supports, from doc/tempest/tempest-dpm.conf (the one list, also used by
+# tox -e tempest; doc/tempest/README.rst explains each).
 function configure_tempest_for_nova_dpm {
     local conf=$TEMPEST_CONFIG
-    local flag
-    iniset "$conf" compute-feature-enabled console_output True
-    for flag in $_DPM_TEMPEST_UNSUPPORTED; do
-        iniset "$conf" compute-feature-enabled "$flag" False
-    done
-    # Guests are not reachable over SSH from the tempest node (and the
-    # simulator runs no guest at all).
-    iniset "$conf" validation run_validation False
+    local section option value
+    while read -r section option value; do
+        iniset "$conf" "$section" "$option" "$value"
+    done < <(python3 - "$NOVA_DPM_DIR/doc/tempest/tempest-dpm.conf" <<'PYEOF'
+import configparser, sys
+parser = configparser.RawConfigParser(default_section='no such section')
+parser.optionxform = str
+with open(sys.argv[1]) as f:
+    parser.read_file(f)
+for section in parser.sections():
+    for option, value in parser.items(section):
+        print(section, option, value)
+PYEOF
+    )
 }
 
 

@@ -508,6 +508,9 @@ for flag in snapshot resize cold_migration live_migration pause suspend rescue \
         shelve interface_attach change_password vnc_console serial_console; do
     expect_ini $S compute-feature-enabled $flag False "$WORK/$S/tempest.conf"
 done
+# The settings come from doc/tempest/tempest-dpm.conf, all of it.
+expect_ini $S compute-feature-enabled hostname_fqdn_sanitization True "$WORK/$S/tempest.conf"
+expect_ini $S validation run_validation False "$WORK/$S/tempest.conf"
 
 echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 [[ $FAILED -eq 0 ]]
