@@ -133,9 +133,9 @@ class Run(object):
             cloud.stop_compute()
             after = leaks.snapshot(cloud.simulator.client)
             say('HMC after:  %s' % leaks.describe(after))
-            leftovers = leaks.compare(before, after)
-            self.result['leaks'] = leftovers
-            self.problems.extend('leak: %s' % p for p in leftovers)
+            left_behind = leaks.compare(before, after)
+            self.result['leaks'] = left_behind
+            self.problems.extend('leak: %s' % p for p in left_behind)
             self.result['tempest_line'] = totals.line()
         finally:
             if schedule is not None:
