@@ -120,17 +120,12 @@ def connect_for_start(settings, factory, sleep):
             'HMC %s unreachable after %d attempts (%s)' % (
                 settings.addresses, attempts[0],
                 errors.short_cause(exc)))) from exc
-    except zhmcclient.HTTPError as exc:
-        if not policy.not_yet(exc, settings):
-            raise errors.HMCStartupError(reason=(
-                'HMC %s failed the logon of %s: %s' % (
-                    settings.addresses, _who(settings),
-                    errors.describe(exc, settings.password)))) from exc
-        raise errors.HMCStartupError(reason=(
-            'HMC %s still busy after %d attempts (%s)' % (
-                settings.addresses, attempts[0],
-                errors.describe(exc, settings.password)))) from exc
     except zhmcclient.Error as exc:
+        if policy.not_yet(exc, settings):  # a retryable status throughout
+            raise errors.HMCStartupError(reason=(
+                'HMC %s still busy after %d attempts (%s)' % (
+                    settings.addresses, attempts[0],
+                    errors.describe(exc, settings.password)))) from exc
         raise errors.HMCStartupError(reason=(
             'HMC %s failed the logon of %s: %s' % (
                 settings.addresses, _who(settings),

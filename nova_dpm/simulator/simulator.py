@@ -123,7 +123,6 @@ class HMCSimulator(object):
                 self._control = control.ControlServer(self,
                                                       self._control_port)
             except OSError as exc:
-                self._listeners.stop()
                 raise SimulatorError(
                     'cannot listen on 127.0.0.1 control port %s: %s' %
                     (self._control_port, exc.strerror or exc))
