@@ -9,7 +9,9 @@ called at any point (also from a signal handler's finally block).
 """
 
 import concurrent.futures
+import grp
 import os
+import pwd
 import secrets
 import shutil
 import sys
@@ -24,15 +26,16 @@ from minicloud import ports
 from minicloud import processes
 from minicloud import rabbitmq
 
-# WSGI services: (name, module with ``application``, gunicorn workers,
-# config-directory environment).
-WSGI_APPS = (
-    ('keystone', 'keystone.wsgi.api', 2),
-    ('placement', 'placement.wsgi.api', 1),
-    ('glance', 'glance.wsgi.api', 1),
-    ('neutron', 'neutron.wsgi.api', 1),
-    ('nova', 'nova.wsgi.osapi_compute', 2),
-)
+# WSGI services: name -> (module with ``application``, gunicorn workers,
+# config files when not the service's default ones). Each app finds its
+# files in OS_<NAME>_CONFIG_DIR, i.e. etc/<name>.
+WSGI_APPS = {
+    'keystone': ('keystone.wsgi.api', 2, 'keystone.conf'),
+    'placement': ('placement.wsgi.api', 1, None),
+    'glance': ('glance.wsgi.api', 1, None),
+    'neutron': ('neutron.wsgi.api', 1, 'neutron.conf;ml2_conf.ini'),
+    'nova': ('nova.wsgi.osapi_compute', 2, None),
+}
 
 SHIM = '''"""gunicorn entry point: oslo.config must not see gunicorn's argv."""
 import sys
@@ -164,16 +167,16 @@ class Cloud(object):
         return path
 
     def _sync_databases(self):
-        ks = ['--config-file', self._conf('keystone')]
+        ks = [self._bin('keystone-manage'), '--config-file',
+              self._conf('keystone')]
         nova = [self._bin('nova-manage'), '--config-file', self._conf('nova')]
         user = ['--keystone-user', _user(), '--keystone-group', _group()]
         steps = {
             'keystone': [
-                [self._bin('keystone-manage')] + ks + ['db_sync'],
-                [self._bin('keystone-manage')] + ks + ['fernet_setup'] + user,
-                [self._bin('keystone-manage')] + ks + ['credential_setup'] +
-                user,
-                [self._bin('keystone-manage')] + ks + [
+                ks + ['db_sync'],
+                ks + ['fernet_setup'] + user,
+                ks + ['credential_setup'] + user,
+                ks + [
                     'bootstrap', '--bootstrap-password', self.password,
                     '--bootstrap-region-id', configs.REGION] +
                 self._bootstrap_urls()],
@@ -211,25 +214,16 @@ class Cloud(object):
         return urls
 
     def _start_wsgi(self, name):
-        module, workers = {n: (m, w) for n, m, w in WSGI_APPS}[name]
+        module, workers, config_files = WSGI_APPS[name]
         shim_dir = os.path.join(self.run_dir, 'shim')
         os.makedirs(shim_dir, exist_ok=True)
         shim = 'mc_%s' % name
         with open(os.path.join(shim_dir, shim + '.py'), 'w') as f:
             f.write(SHIM % module)
-        env = {
-            'keystone': {'OS_KEYSTONE_CONFIG_DIR': os.path.join(
-                self.etc, 'keystone'),
-                'OS_KEYSTONE_CONFIG_FILES': 'keystone.conf'},
-            'placement': {'OS_PLACEMENT_CONFIG_DIR': os.path.join(
-                self.etc, 'placement')},
-            'glance': {'OS_GLANCE_CONFIG_DIR': os.path.join(
-                self.etc, 'glance')},
-            'neutron': {'OS_NEUTRON_CONFIG_DIR': os.path.join(
-                self.etc, 'neutron'),
-                'OS_NEUTRON_CONFIG_FILES': 'neutron.conf;ml2_conf.ini'},
-            'nova': {'OS_NOVA_CONFIG_DIR': os.path.join(self.etc, 'nova')},
-        }[name]
+        prefix = 'OS_%s_CONFIG_' % name.upper()
+        env = {prefix + 'DIR': os.path.join(self.etc, name)}
+        if config_files:
+            env[prefix + 'FILES'] = config_files
         port = self.endpoints.ports[name]
         process = self.table.start(name + '-api', [
             self._bin('gunicorn'), '--no-control-socket', '--pythonpath',
@@ -259,10 +253,8 @@ class Cloud(object):
 
 
 def _user():
-    import pwd
     return pwd.getpwuid(os.geteuid()).pw_name
 
 
 def _group():
-    import grp
     return grp.getgrgid(os.getegid()).gr_name
