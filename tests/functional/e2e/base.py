@@ -80,6 +80,16 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
         # One compute host: a reschedule cannot help, and without one the
         # server's fault carries the driver's own reason.
         self.flags(max_attempts=1, group='scheduler')
+        # Nova stops each service on cleanup with a graceful shutdown that
+        # runs cleanup_host in a background thread and waits for it at most
+        # manager_shutdown_timeout (0 in Nova's test config). A thread still
+        # running when ServiceFixture removes its patch would shut the
+        # process-wide thread pool factory down for every later test, so
+        # the wait covers cleanup_host and the patch outlives the services.
+        self.flags(manager_shutdown_timeout=30)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.thread_pool_factory.shutdown_all_executors',
+            lambda: None))
         super().setUp()
         self.cinder = self.useFixture(FCCinderFixture(self))
         self.flavor_id = self._create_flavor(
