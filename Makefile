@@ -6,45 +6,55 @@ TOX := $(TOOLS)/bin/tox
 PY3_ENV := .tox/py3
 
 # One environment, .tox/py3, serves the unit and functional tests, the demo,
-# the benchmarks, coverage and the sample configuration: tox 4 recreates an
-# environment directory that another environment name used, so instead of a
-# copy of Nova per name these targets run an environment's commands (and
-# setenv) from tox.ini inside py3.
-IN_PY3 = $(TOX) -e py3 -x 'testenv:py3.commands={[testenv:$(1)]commands}' \
-	-x 'testenv:py3.setenv={[testenv:$(1)]setenv}'
+# the benchmarks, coverage and the sample configuration (and .tox/tempest
+# the three tempest runs): tox 4 recreates an environment directory that
+# another environment name used, so instead of a copy of Nova per name these
+# targets run an environment's commands (and setenv) from tox.ini inside
+# the shared one. $(call IN_ENV,<shared env>,<env whose commands run>);
+# the tempest environments have the same setenv, the others their own.
+IN_ENV = $(TOX) -e $(1) -x 'testenv:$(1).commands={[testenv:$(2)]commands}'
+IN_PY3 = $(call IN_ENV,py3,$(1)) -x 'testenv:py3.setenv={[testenv:$(1)]setenv}'
 
 .PHONY: demo test functional tempest tempest-faults tempest-full bench \
-	genconfig cover releasenotes pep8 first-run-note clean
+	genconfig cover releasenotes pep8 first-run clean
 
 $(TOX):
 	@echo "== creating $(TOOLS) with tox (once; needs python3's venv module)"
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --progress-bar off 'tox>=4,<5'
 
-# tox shows one line per step but none of pip's output, so say what the
-# silent minute or two is.
-first-run-note: $(TOX)
-	@test -d $(PY3_ENV) || echo "== first run: tox installs Nova and about \
-	150 packages into $(PY3_ENV) (about 2 minutes and 450 MB; one line per \
-	step, pip's own output is in $(PY3_ENV)/log)"
+# tox shows pip's output only at its most verbose (-vv, with its own debug
+# lines), so the first run creates py3 that way and shows one line per
+# package (the rest goes to $(PY3_ENV)/log).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+first-run: $(TOX)
+	@if [ ! -d $(PY3_ENV) ]; then \
+	    echo "== first run: tox installs Nova and about 150 packages into \
+	$(PY3_ENV): about 2 minutes and 450 MB"; \
+	    $(TOX) -vv -e py3 --notest 2>&1 | grep --line-buffered -E \
+	        '^(Collecting|Processing|Downloading|Installing|py3: .*(install_deps|install_package)>)' \
+	        | sed -u -e 's/ \[tox\/.*//' -e 's/^py3: [0-9]* [A-Z] /py3: /' \
+	            -e 's/^\(.\{100\}\).*/\1/'; \
+	fi
 
-demo: first-run-note
+demo: first-run
 	$(call IN_PY3,demo)
 
-test: first-run-note
+test: first-run
 	$(TOX) -e py3,pep8
 	$(call IN_PY3,functional)
 
-functional: first-run-note
+functional: first-run
 	$(call IN_PY3,functional)
 
-bench: first-run-note
+bench: first-run
 	$(call IN_PY3,bench)
 
-genconfig: first-run-note
+genconfig: first-run
 	$(call IN_PY3,genconfig)
 
-cover: first-run-note
+cover: first-run
 	$(call IN_PY3,cover)
 
 releasenotes: $(TOX)
@@ -59,10 +69,10 @@ tempest: $(TOX)
 	$(TOX) -e tempest
 
 tempest-faults: $(TOX)
-	$(TOX) -e tempest-faults
+	$(call IN_ENV,tempest,tempest-faults)
 
 tempest-full: $(TOX)
-	$(TOX) -e tempest-full
+	$(call IN_ENV,tempest,tempest-full)
 
 # Everything the targets above create: environments, test and coverage
 # results, package build output, generated files.
