@@ -24,7 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
 # Nova's test package must come first: it sets up Nova's threading mode.
 from tests.functional.e2e import base  # noqa: E402,I100
 
-from nova import context as nova_context  # noqa: E402,I100
+from nova.compute import power_state  # noqa: E402,I100
+from nova import context as nova_context  # noqa: E402
 
 OUT = sys.__stdout__
 
@@ -118,7 +119,7 @@ class Demo(base.DPMNovaTestCase):
         for server in servers:
             say('   server %s: %s, power state %s' % (
                 server['name'], server['status'],
-                server['OS-EXT-STS:power_state']))
+                power_state.STATE_MAP[server['OS-EXT-STS:power_state']]))
 
         with timeline.step('HMC outage of %d s while stopping %s'
                            % (self.OUTAGE_SECONDS, servers[0]['name'])):

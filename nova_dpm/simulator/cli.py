@@ -81,13 +81,15 @@ def build_parser():
                         help="HMC definition in zhmcclient's YAML format "
                         '(default: a built-in z16-like CPC)')
     parser.add_argument('--state-dir', metavar='DIR',
-                        help='where certificates, simulator.json and the '
-                        'password file are kept (default: a temporary '
-                        'directory removed at exit)')
+                        help='keep the CA, the password and simulator.json '
+                        'here, so a nova.conf made for this simulator works '
+                        'after a restart (default: a temporary directory, '
+                        'deleted when the simulator stops)')
     parser.add_argument('--userid', default='nova')
     secret = parser.add_mutually_exclusive_group()
-    secret.add_argument('--password', help='HMC password (default: random, '
-                        'written to <state-dir>/password)')
+    secret.add_argument('--password', help='HMC password (default: the one '
+                        'kept in <state-dir>/password, else random; written '
+                        'there)')
     secret.add_argument('--password-file', metavar='FILE',
                         help='read the password from the first line of FILE')
     parser.add_argument('--job-duration', type=_non_negative_float,
@@ -106,8 +108,7 @@ def build_parser():
 
 def _read_password(path):
     try:
-        with open(path) as f:
-            password = f.readline().strip()
+        password = simulator.read_password(path)
     except OSError as exc:
         raise simulator.SimulatorError(
             'cannot read password file %s: %s' % (path, exc.strerror or exc))
@@ -116,7 +117,12 @@ def _read_password(path):
     return password
 
 
-def _wait_for_signal():
+def _stop_on_signal():
+    """An Event set by SIGINT/SIGTERM, installed before anything starts.
+
+    A signal that arrives while the simulator starts or prints its
+    settings then still stops it cleanly (temporary directory removed).
+    """
     stop = threading.Event()
 
     def handler(signum, frame):
@@ -124,8 +130,7 @@ def _wait_for_signal():
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
-    while not stop.wait(1):
-        pass
+    return stop
 
 
 def main(argv=None):
@@ -133,6 +138,7 @@ def main(argv=None):
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format='%(asctime)s %(levelname)s %(message)s')
     hosts = args.listen or ['127.0.0.1']
+    stop = _stop_on_signal()
     try:
         password = args.password
         if args.password_file:
@@ -160,10 +166,25 @@ def main(argv=None):
             sim.userid, sim.info()['password_file']))
         print('State: %s' % os.path.join(sim.state_dir,
                                          simulator.STATE_FILE))
+        if sim.state_is_temporary:
+            print('Everything above is temporary: the CA file, password '
+                  'and state are deleted when the simulator stops, and the '
+                  'next start makes new ones. Use --state-dir DIR to keep '
+                  'them across restarts.')
+        else:
+            print('Kept in %s: restarted with the same --state-dir, '
+                  '--listen and --port it serves the same CA, password and '
+                  'object-ids, so a nova.conf made from the lines above '
+                  'keeps working.' % sim.state_dir)
         sys.stdout.flush()
-        _wait_for_signal()
+        while not stop.wait(1):
+            pass
     finally:
+        temporary = sim.state_is_temporary and sim.state_dir
         sim.stop()
+    if temporary:
+        print('Stopped; deleted the temporary state directory %s (CA file, '
+              'password, state).' % temporary)
     return 0
 
 

@@ -54,7 +54,10 @@ class HMCSimulator(object):
             raise SimulatorError('at least one listen address is required')
         self.port = port
         self.userid = userid
-        self.password = password or secrets.token_urlsafe(18)
+        # A kept state directory keeps its password, so a nova.conf made
+        # for this simulator still logs on after a restart.
+        self.password = (password or saved_password(state_dir) or
+                         secrets.token_urlsafe(18))
         self._own_state_dir = state_dir is None
         self.state_dir = state_dir
         self._inventory = inventory
@@ -72,6 +75,11 @@ class HMCSimulator(object):
     @property
     def host(self):
         return self.hosts[0]
+
+    @property
+    def state_is_temporary(self):
+        """True when stop() deletes the CA, password and simulator.json."""
+        return self._own_state_dir
 
     # --- life cycle ---
 
@@ -224,6 +232,22 @@ class HMCSimulator(object):
 
     def resources(self):
         return self._backend.resources()
+
+
+def read_password(path):
+    """The first line of ``path`` without blanks ('' if empty); OSError."""
+    with open(path) as f:
+        return f.readline().strip()
+
+
+def saved_password(state_dir):
+    """The password an earlier run kept in ``state_dir``, else None."""
+    if state_dir is None:
+        return None
+    try:
+        return read_password(os.path.join(state_dir, PASSWORD_FILE)) or None
+    except OSError:
+        return None
 
 
 def _write_private(path, text):

@@ -26,13 +26,21 @@ OID = '1a2b3c4d-0000-1111-2222-333344445555'
 
 
 def _load(text):
-    """Parse a nova.conf snippet into a fresh ConfigOpts, as nova does."""
+    """Parse a nova.conf snippet into a fresh ConfigOpts, as nova does.
+
+    The file is removed once parsed (oslo.config keeps the values), so no
+    test leaves it in $TMPDIR; the returned path names where it was.
+    """
     conf = cfg.ConfigOpts()
     dpm.register_opts(conf)
     fd, path = tempfile.mkstemp(suffix='.conf')
-    with os.fdopen(fd, 'w') as f:
-        f.write('[dpm]\n' + text + '\n')
-    conf(['--config-file', path], project='nova', default_config_files=[])
+    try:
+        with os.fdopen(fd, 'w') as f:
+            f.write('[dpm]\n' + text + '\n')
+        conf(['--config-file', path], project='nova',
+             default_config_files=[])
+    finally:
+        os.unlink(path)
     return conf, path
 
 

@@ -1,8 +1,9 @@
 """The devstack plugin's dry run, and the ini helper it relies on.
 
 tools/check-devstack-plugin.sh does the real work (bash + python3 only, so
-CI can run it without this venv); running it from here puts it in the
-stestr suite and adds the oslo.config cross-check with this interpreter.
+CI can run it without this venv); running it from here puts it in the unit
+suite and adds the oslo.config cross-check with this interpreter. Its
+fixtures (stubs, ini_tool.py, local.conf.all-options) are in tests/devstack.
 """
 
 import os
@@ -15,8 +16,8 @@ import testtools
 
 from tests.devstack import ini_tool
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 CHECK = os.path.join(REPO, 'tools', 'check-devstack-plugin.sh')
 
 
