@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 
+from nova_dpm.simulator import inventory
 from nova_dpm.simulator import simulator
 
 PROG = 'nova-dpm-hmc-simulator'
@@ -77,9 +78,11 @@ def build_parser():
                         '127.0.0.1)')
     parser.add_argument('--port', type=_port, default=DEFAULT_PORT,
                         help='HTTPS port (default %(default)s; 0: any)')
-    parser.add_argument('--inventory', metavar='FILE',
-                        help="HMC definition in zhmcclient's YAML format "
-                        '(default: a built-in z16-like CPC)')
+    parser.add_argument('--inventory', metavar='NAME|FILE',
+                        help='built-in inventory (%s; default %s) or an '
+                        "HMC definition in zhmcclient's YAML format" % (
+                            ', '.join(inventory.INVENTORIES),
+                            inventory.DEFAULT_INVENTORY))
     parser.add_argument('--state-dir', metavar='DIR',
                         help='where certificates, simulator.json and the '
                         'password file are kept (default: a temporary '
@@ -137,9 +140,12 @@ def main(argv=None):
         password = args.password
         if args.password_file:
             password = _read_password(args.password_file)
-        if args.inventory and not os.path.isfile(args.inventory):
+        if args.inventory and args.inventory not in inventory.MACHINES \
+                and not os.path.isfile(args.inventory):
             raise simulator.SimulatorError(
-                'inventory file %s does not exist' % args.inventory)
+                'inventory %s is neither a built-in inventory (%s) nor an '
+                'existing file' % (args.inventory,
+                                   ', '.join(inventory.INVENTORIES)))
         sim = simulator.HMCSimulator(
             hosts=hosts, port=args.port, state_dir=args.state_dir,
             inventory=args.inventory, userid=args.userid, password=password,
@@ -155,6 +161,7 @@ def main(argv=None):
                   (host, sim.port))
         print('CA certificate: %s' % sim.ca_file)
         print('Control API: %s' % sim.control_url)
+        print('Inventory: %s' % sim.info()['inventory'])
         print('Default CPC object-id: %s' % sim.cpc_object_id)
         print('Userid: %s (password in %s)' % (
             sim.userid, sim.info()['password_file']))
