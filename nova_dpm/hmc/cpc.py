@@ -22,12 +22,9 @@ happens when someone else changes it at the same moment.
 import tenacity
 import zhmcclient
 
+from nova_dpm.hmc import gone
+from nova_dpm.hmc import statuses
 from nova_dpm.hmc import WrongState
-
-# Statuses in which a partition counts as started / stopped.
-RUNNING_STATUSES = frozenset(['active', 'degraded'])
-STOPPED_STATUSES = frozenset(['stopped', 'reservation-error'])
-TRANSITIONAL_STATUSES = frozenset(['starting', 'stopping'])
 
 # Returned by list_partitions() in addition to object-uri, name and status.
 PARTITION_SUMMARY_PROPERTIES = (
@@ -44,11 +41,13 @@ def _anchored(name):
     return '^%s$' % name
 
 
-def _poll(fetch, done, timeout):
+def poll_until(fetch, done, timeout):
     """Call ``fetch()`` until ``done(result)`` or ``timeout`` seconds passed.
 
-    Polls quickly at first (50 ms, doubling to 500 ms) so a change is seen
-    within half a second; returns the last result either way.
+    The one poll schedule for HMC state that changes by itself (a partition
+    status after its job, a storage volume's fulfilment): quickly at first
+    (50 ms, doubling to 500 ms) so a change is seen within half a second.
+    Returns the last result either way; exceptions of ``fetch`` propagate.
     """
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: not done(result)),
@@ -174,23 +173,23 @@ class ManagedCpc(object):
 
         The HMC removes the partition's NICs and HBAs with it.
         """
-        def gone(client):
+        def deleted(client):
             try:
                 client.session.get(uri)
-            except zhmcclient.HTTPError as exc:
-                if exc.http_status == 404:
+            except zhmcclient.Error as exc:
+                if gone.is_gone(exc):
                     return True, None
                 raise
             return False, None
 
         def action(client):
-            done, _ = gone(client)
+            done, _ = deleted(client)
             if not done:
                 self._partition(client, uri).delete()
 
         self._sup.call(action, what='delete partition %s' % uri,
                        failure=failure, instance_uuid=instance_uuid,
-                       mutating=True, already_done=gone)
+                       mutating=True, already_done=deleted)
 
     # -- power --------------------------------------------------------------
 
@@ -201,12 +200,12 @@ class ManagedCpc(object):
         ``known_status``: the caller just saw the status (a partition it
         created is stopped), which saves one HMC round trip.
         """
-        self._drive(uri, RUNNING_STATUSES, failure, instance_uuid,
+        self._drive(uri, statuses.RUNNING, failure, instance_uuid,
                     known_status)
 
     def stop_partition(self, uri, failure, instance_uuid=None):
         """Bring the partition to stopped, from any status."""
-        self._drive(uri, STOPPED_STATUSES, failure, instance_uuid)
+        self._drive(uri, statuses.STOPPED_LIKE, failure, instance_uuid)
 
     def _drive(self, uri, goal, failure, instance_uuid, known_status=None):
         status = None
@@ -217,20 +216,20 @@ class ManagedCpc(object):
                 status = self.partition_status(uri, instance_uuid, failure)
             if status in goal:
                 return
-            if status in TRANSITIONAL_STATUSES:
+            if status in statuses.TRANSITIONAL:
                 status = self._wait_for(
-                    uri, lambda s: s not in TRANSITIONAL_STATUSES,
+                    uri, lambda s: s not in statuses.TRANSITIONAL,
                     self._operation_timeout, instance_uuid, failure)
                 if status in goal:
                     return
-            operation = ('start' if goal is RUNNING_STATUSES
-                         and status in STOPPED_STATUSES else 'stop')
+            operation = ('start' if goal is statuses.RUNNING
+                         and status in statuses.STOPPED_LIKE else 'stop')
             try:
                 self._run_job(uri, operation, failure, instance_uuid)
             except WrongState:
                 continue  # changed under us: re-read and decide again
-            target = (RUNNING_STATUSES if operation == 'start'
-                      else STOPPED_STATUSES)
+            target = (statuses.RUNNING if operation == 'start'
+                      else statuses.STOPPED_LIKE)
             # The status follows the job with a delay ("deferred status").
             status = self._wait_for(uri, lambda s: s in target,
                                     self._status_timeout, instance_uuid,
@@ -241,16 +240,16 @@ class ManagedCpc(object):
                              '%s)' % (uri, '/'.join(sorted(goal)), status))
 
     def _wait_for(self, uri, done, timeout, instance_uuid, failure):
-        return _poll(
+        return poll_until(
             lambda: self.partition_status(uri, instance_uuid, failure),
             done, timeout)
 
     def _run_job(self, uri, operation, failure, instance_uuid):
         """POST start/stop without waiting, then wait for the job quickly."""
         what = '%s partition %s' % (operation, uri)
-        effect = (frozenset(['starting']) | RUNNING_STATUSES
+        effect = (frozenset([statuses.STARTING]) | statuses.RUNNING
                   if operation == 'start'
-                  else frozenset(['stopping']) | STOPPED_STATUSES)
+                  else frozenset([statuses.STOPPING]) | statuses.STOPPED_LIKE)
 
         def action(client):
             method = getattr(self._partition(client, uri), operation)

@@ -227,8 +227,7 @@ class DPMDriver(driver.ComputeDriver):
         """Stop and delete the partition; already gone is success."""
         parts = self._ready
         try:
-            self._partition(instance).destroy(
-                parts.spawner.release_steps(instance))
+            parts.spawner.destroy(instance)
         finally:
             parts.subset.forget_snapshot()
 
@@ -284,13 +283,13 @@ class DPMDriver(driver.ComputeDriver):
         fails before ``spawn``), remove it.
         """
         storage = self._storage()
-        if not storage.recorded_wwpns(instance) and \
-                self._may_prepare_storage(instance):
+        wwpns = storage.known_wwpns(instance)
+        if not wwpns and self._may_prepare_storage(instance):
             uri = self._partition_for_volumes(instance)
             if uri is not None:
-                storage.prepare_storage(instance, uri)
+                wwpns = storage.prepare_storage(instance, uri)
                 self._ready.subset.forget_snapshot()
-        return storage.get_volume_connector(instance)
+        return storage.get_volume_connector(instance, wwpns)
 
     @staticmethod
     def _may_prepare_storage(instance):

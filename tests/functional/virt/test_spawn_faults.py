@@ -24,14 +24,20 @@ STEPS = [
      SG),
     ('prepare booting from the volume', 'POST',
      r'^/api/partitions/[^/]+/operations/attach-storage-group$', SG),
+    # The boot storage volume: created, fulfilled, then named for boot.
+    ('prepare booting from the volume', 'POST',
+     r'^/api/storage-groups/[^/]+/operations/modify$', SG),
+    ('prepare booting from the volume', 'POST',
+     r'/operations/fulfill-fcp-storage-volume$', SG),
     ('prepare booting from the volume', 'POST',
      r'^/api/partitions/[^/]+$', None),
     ('start the partition', 'POST', r'/operations/start$', None),
 ]
 
 
+@driver_base.on_every_kind
 class TestSpawnFaultMatrix(driver_base.DriverTestCase):
-    """On a CPC with storage groups (see TestSpawnFaultMatrixHBA)."""
+    """Every step of spawn, on every CPC kind."""
 
     @property
     def steps(self):
@@ -43,7 +49,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         instance = self.instance()
         inject(self, step, method, uri, instance)
         return instance, lambda: self.spawn(
-            instance, network_info=driver_base.vifs(2))
+            instance, network_info=self.vifs(2))
 
     def expect_failure(self, inject):
         for step, method, uri in self.steps:
@@ -87,7 +93,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         self.sim.fail_job_next(1, operation='start')
         exc = self.assertRaises(
             exception.InstanceDeployFailure, self.spawn, instance,
-            network_info=driver_base.vifs(2))
+            network_info=self.vifs(2))
         self.assertIn('start the partition', str(exc))
         self.assertNothingLeft()
 
@@ -99,7 +105,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
                 instance.task_state = task_states.DELETING
             instance.refresh_mock.side_effect = deleting
             self.sim.fail_next(3, 500, 0, method=method, uri=uri)
-            self.spawn(instance, network_info=driver_base.vifs(2))
+            self.spawn(instance, network_info=self.vifs(2))
             self.sim.clear_faults()
             self.assertNothingLeft()
 
@@ -109,15 +115,9 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         self.sim.set_job_duration(0.5, operation='start')
         self.sim.fail_next(50, 503, 0, method='DELETE')
         self.assertRaises(exception.InstanceDeployFailure, self.spawn,
-                          instance, network_info=driver_base.vifs(2))
+                          instance, network_info=self.vifs(2))
         self.assertEqual(1, len(self.sim.resources()['partitions']))
         self.sim.clear_faults()
         # What Nova's build clean-up does after a failed spawn.
         self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
-
-
-class TestSpawnFaultMatrixHBA(TestSpawnFaultMatrix):
-    """The same on a CPC without dpm-storage-management."""
-
-    storage_management = False

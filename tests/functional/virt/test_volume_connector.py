@@ -19,8 +19,9 @@ HBAS = r'^/api/partitions/[^/]+/hbas$'
 SIMULATED_WWPN = re.compile(r'^c05076[0-9a-f]{10}$')
 
 
+@driver_base.on_every_kind
 class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
-    """On the default CPC (storage groups)."""
+    """Nova's order of calls, on every CPC kind."""
 
     def connector(self, instance):
         return self.driver.get_volume_connector(instance)
@@ -42,7 +43,7 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
         name = list(self.statuses())[0]
         self.assertIn(instance.uuid, name)
 
-        self.spawn(instance, network_info=driver_base.vifs(1))
+        self.spawn(instance, network_info=self.vifs(1))
         self.assertEqual({name: 'active'}, self.statuses())
         self.assertEqual(wwpns, self.connector(instance)['wwpns'])
         resources = self.driver.get_available_resource(self.host)
@@ -129,9 +130,3 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
         self.assertEqual(2, len(self.connector(instance)['wwpns']))
         self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
-
-
-class TestConnectorBeforeSpawnHBA(TestConnectorBeforeSpawn):
-    """On a CPC without dpm-storage-management (HBAs)."""
-
-    storage_management = False

@@ -1,6 +1,7 @@
 """Storage: FCP boot volume, HBAs / storage groups, persistent WWPNs."""
 
 import dataclasses
+import os
 import uuid
 
 import fixtures
@@ -121,9 +122,14 @@ class TestStorageGroupCpc(StorageTestCase):
         self.assertEqual([groups[0]['object-uri']],
                          self.fake.partition().properties[
                              'storage-group-uris'])
-        self.assertEqual({'boot-device': 'storage-adapter',
-                          'boot-world-wide-port-name': TARGET,
-                          'boot-logical-unit-number': '0000000000000002'},
+        volumes = self.fake.hmc.consoles.console.storage_groups.list()[
+            0].storage_volumes.list()
+        self.assertEqual([('OpenStack-vol-1', 'boot', 'complete')],
+                         [(v.properties['name'], v.properties['usage'],
+                           v.properties['fulfillment-state'])
+                          for v in volumes])
+        self.assertEqual({'boot-device': 'storage-volume',
+                          'boot-storage-volume': volumes[0].uri},
                          self.boot_properties())
         connector = self.storage.get_volume_connector(self.instance)
         self.assertEqual(2, len(connector['wwpns']))
@@ -155,16 +161,45 @@ class TestStorageGroupCpc(StorageTestCase):
         self.assert_nothing_left()
         self.storage.release(self.instance, self.partition_uri)
 
-    def test_release_keeps_a_group_with_storage_volumes(self):
+    def test_release_deletes_the_group_with_its_storage_volumes(self):
+        # The HMC's storage volume objects go; the Cinder volumes (LUNs)
+        # are not the HMC's to delete.
         self.boot()
+        self.storage.attach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
         group = self.fake.hmc.consoles.console.storage_groups.list()[0]
-        group.storage_volumes.add({'name': 'data', 'size': 10})
-        group.properties['storage-volume-uris'] = [
-            v.uri for v in group.storage_volumes.list()]
+        self.assertEqual(['boot', 'data'], sorted(
+            v.properties['usage'] for v in group.storage_volumes.list()))
         self.storage.release(self.instance, self.partition_uri)
-        self.assertEqual(1, len(self.fake.storage_groups()))
-        self.assertEqual([], self.fake.partition().properties[
-            'storage-group-uris'])
+        self.assert_nothing_left()
+
+    def test_release_without_state_file_still_removes_the_group(self):
+        self.boot()
+        os.unlink(self.storage._store.path)
+        self.assertEqual(2, len(self.new_storage().get_volume_connector(
+            self.instance)['wwpns']))
+        self.new_storage().release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_release_with_a_damaged_state_file_still_removes_the_group(self):
+        self.boot()
+        with open(self.storage._store.path, 'w') as stream:
+            stream.write('{garbage')
+        storage_now = self.new_storage()
+        self.assertEqual(2, len(storage_now.get_volume_connector(
+            self.instance)['wwpns']))
+        storage_now.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_detach_removes_only_the_data_volume(self):
+        self.boot()
+        self.storage.attach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
+        self.storage.detach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        self.assertEqual(['OpenStack-vol-1'], [
+            v.properties['name'] for v in group.storage_volumes.list()])
 
     def test_lost_responses_attach_exactly_one_group(self):
         self.fake.handler.fail_next('POST', r'/api/storage-groups$', 'lost')
@@ -289,7 +324,7 @@ class TestPersistentWwpns(StorageTestCase):
             exception.VolumeAttachFailed, self.storage.attach_volume, None,
             fc_connection('vol-9'), self.instance, '/dev/sdb')
         self.assertIn('vol-9', str(exc))
-        self.assertIn('no FCP WWPNs', str(exc))
+        self.assertIn('no storage group', str(exc))
         self.boot()
         self.assertRaises(
             exception.VolumeAttachFailed, self.storage.attach_volume, None,
