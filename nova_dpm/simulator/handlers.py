@@ -321,8 +321,8 @@ def fulfill_fcp_storage_volume(ctx, method, path, match, body):
     body = _body(body)
     rules.check_fulfil(ctx.hmc, group, body)
     ctx.fulfilments.fulfil(group, volume, storage_volumes.FcpTarget(
-        body['world-wide-port-name'].lower(),
-        body['logical-unit-number'].lower(), body['adapter-port-uri']))
+        str(body['world-wide-port-name']).lower(),
+        str(body['logical-unit-number']).lower(), body['adapter-port-uri']))
     return no_content()
 
 

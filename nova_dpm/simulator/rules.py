@@ -246,7 +246,9 @@ def _check_boot_adapter(cpc, merged, partition):
                "it manages FCP storage with storage groups (boot from "
                "'storage-volume')" % cpc.name)
     hba = merged.get('boot-storage-device')
-    hbas = partition.properties.get('hba-uris') or [] if partition else []
+    hbas = []
+    if partition is not None:
+        hbas = partition.properties.get('hba-uris') or []
     if hba not in hbas:
         refuse('boot-storage-adapter-hba',
                "boot-device 'storage-adapter' needs boot-storage-device to "
