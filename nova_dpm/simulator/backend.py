@@ -128,6 +128,8 @@ class Backend(object):
                     for p in partitions),
                 'storage_groups': storage_groups.storage_group_names(
                     self.hmc),
+                'storage_volumes': storage_groups.count_storage_volumes(
+                    self.hmc),
                 'virtual_storage_resources':
                     storage_groups.count_virtual_storage_resources(self.hmc),
                 'iso_mounts': len(self.iso_mounts),

@@ -336,6 +336,21 @@ def start_fcp_storage_discovery(ctx, method, path, match, body):
     return _job_started(job)
 
 
+def storage_group_partitions(ctx, method, path, match, body):
+    """Get Partitions for a Storage Group (``?name=``/``?status=``)."""
+    group = _storage_group(ctx, match.group(1))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    partitions = []
+    for partition in storage_groups.attached_partitions(ctx.hmc, group):
+        props = partition.properties
+        if any(not re.match('^%s$' % query[key][0], props.get(key) or '')
+               for key in ('name', 'status') if key in query):
+            continue
+        partitions.append({key: props.get(key) for key in
+                           ('object-uri', 'name', 'status')})
+    return Reply(200, {'partitions': partitions}, {})
+
+
 def attach_storage_group(ctx, method, path, match, body):
     """Attach Storage Group to Partition (also while it is active)."""
     partition = _partition(ctx, match.group(1))
@@ -480,6 +495,8 @@ _ROUTES = [
      delete_storage_group),
     ('POST', r'/api/storage-groups/%s/operations/modify' % _ID,
      modify_storage_group),
+    ('GET', r'/api/storage-groups/%s/operations/get-partitions' % _ID,
+     storage_group_partitions),
     ('POST', r'/api/storage-groups/%s/operations/start-fcp-storage-discovery'
      % _ID, start_fcp_storage_discovery),
     ('POST', r'/api/storage-groups/%s/storage-volumes/%s/operations/'

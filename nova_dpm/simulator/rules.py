@@ -31,6 +31,7 @@ import re
 from zhmcclient.mock._urihandler import FakedHTTPError
 
 from nova_dpm.simulator.errors import RuleViolation
+from nova_dpm.simulator import storage_groups
 
 Rule = collections.namedtuple('Rule', ['rule_id', 'status', 'reason',
                                        'assumed'])
@@ -316,19 +317,8 @@ def check_create_storage_group(hmc, body):
                'use HBAs' % cpc.name)
 
 
-def attached_partitions(hmc, group):
-    """The partitions a storage group is attached to."""
-    found = []
-    for cpc in hmc.cpcs.list():
-        for partition in cpc.partitions.list():
-            if group.uri in (partition.properties.get('storage-group-uris')
-                             or []):
-                found.append(partition)
-    return found
-
-
 def check_delete_storage_group(hmc, group):
-    names = [p.name for p in attached_partitions(hmc, group)]
+    names = [p.name for p in storage_groups.attached_partitions(hmc, group)]
     if names:
         refuse('storage-group-delete-attached',
                'Storage group %s is attached to partition(s) %s: detach '
@@ -343,7 +333,8 @@ def check_attach(hmc, partition, group):
                'Storage group %s is already attached to partition %s'
                % (group.name, partition.name))
     if not group.properties.get('shared', True):
-        others = [p.name for p in attached_partitions(hmc, group)]
+        others = [p.name for p in
+                  storage_groups.attached_partitions(hmc, group)]
         if others:
             refuse('storage-group-unshared',
                    'Storage group %s is not shared and already attached to '

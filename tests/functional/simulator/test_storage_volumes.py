@@ -109,6 +109,16 @@ class VolumeTest(test_rules.RuleTestCase):
         self.assertEqual('complete',
                          self.props(self.boot)['fulfillment-state'])
 
+    def test_attached_partitions_and_leak_counts(self):
+        self.assertEqual([], self.group_obj.list_attached_partitions())
+        self.partition.attach_storage_group(self.group_obj)
+        self.assertEqual(
+            ['part-1'], [p.name for p in
+                         self.group_obj.list_attached_partitions()])
+        self.assertEqual([], self.group_obj.list_attached_partitions(
+            status='active'))
+        self.assertEqual(2, self.sim.resources()['storage_volumes'])
+
     def test_volumes_are_deleted_through_modify(self):
         self.sim.set_fulfillment_delay(0)
         self.boot.indicate_fulfillment_fcp(TARGET_WWPN, LUN, self.fcp_port())
