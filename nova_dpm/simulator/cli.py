@@ -26,6 +26,7 @@ import threading
 
 from nova_dpm.simulator import inventory
 from nova_dpm.simulator import simulator
+from nova_dpm.simulator import storage_volumes
 
 PROG = 'nova-dpm-hmc-simulator'
 DEFAULT_PORT = 6794
@@ -102,6 +103,11 @@ def build_parser():
                         'any free port)')
     parser.add_argument('--latency', type=_non_negative_float, default=0.0,
                         metavar='SECONDS', help='extra latency per request')
+    parser.add_argument('--fulfillment-delay', type=_non_negative_float,
+                        default=storage_volumes.DEFAULT_FULFILMENT_DELAY,
+                        metavar='SECONDS', help='how long a fulfilled FCP '
+                        'storage volume stays pending (default '
+                        '%(default)s)')
     parser.add_argument('--debug', action='store_true',
                         help='log every request')
     return parser
@@ -156,6 +162,7 @@ def main(argv=None):
         return 1
     try:
         sim.set_latency(args.latency)
+        sim.set_fulfillment_delay(args.fulfillment_delay)
         for host in sim.hosts:
             print('HMC simulator listening on https://%s:%d' %
                   (host, sim.port))

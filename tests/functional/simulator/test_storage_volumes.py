@@ -186,7 +186,7 @@ class InventoryTest(testtools.TestCase):
         self.assertIn('z16, z17, z13', result.stderr.strip())
         process = subprocess.Popen(
             cli + ['--port', '0', '--inventory', 'z17', '--state-dir',
-                   os.path.join(tmp, 'state')],
+                   os.path.join(tmp, 'state'), '--fulfillment-delay', '0'],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env)
         self.addCleanup(process.communicate, timeout=10)
