@@ -224,12 +224,13 @@ def _check_fields(body, allowed, rule_id, operation):
 
 def _check_boot(hmc, cpc, body, merged, partition=None):
     params = body.get('boot-os-specific-parameters')
-    if params is not None and \
-            len(params) > MAX_BOOT_OS_SPECIFIC_PARAMETERS:
+    if params is not None and (
+            not isinstance(params, str) or
+            len(params) > MAX_BOOT_OS_SPECIFIC_PARAMETERS):
         refuse('boot-os-specific-parameters-length',
-               'boot-os-specific-parameters has %d characters, more than '
-               'the %d allowed' % (len(params),
-                                   MAX_BOOT_OS_SPECIFIC_PARAMETERS))
+               'boot-os-specific-parameters must be a string of at most %d '
+               'characters, got %d' % (MAX_BOOT_OS_SPECIFIC_PARAMETERS,
+                                       len(str(params))))
     device = merged.get('boot-device')
     if device == 'storage-adapter' and (
             'boot-device' in body or 'boot-storage-device' in body):
