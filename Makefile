@@ -10,8 +10,11 @@ $(TOX):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q 'tox>=4,<5'
 
+# make demo INVENTORY=z17 (z16, z17 or z13): the simulated CPC kind.
+INVENTORY ?= z16
+
 demo: $(TOX)
-	$(TOX) -e demo
+	$(TOX) -e demo -- --inventory $(INVENTORY)
 
 test: $(TOX)
 	$(TOX) -e py3,functional,pep8

@@ -17,6 +17,15 @@ from wherever it is, waiting through the transitional statuses
 (``starting``, ``stopping``) and re-reading the status when the HMC says
 the partition is in the wrong state for the operation (HTTP 409.1), which
 happens when someone else changes it at the same moment.
+
+Errors: every method runs supervised calls, which turn zhmcclient errors
+into Nova exceptions by the table in ``errors.py``:
+``HypervisorUnavailable`` when the HMC cannot be reached or refuses the
+logon; ``InstanceNotFound`` when the partition is gone and the call names
+an instance (``instance_uuid``); ``WrongState`` on HTTP 409.1 (power
+operations handle it themselves); the caller's ``failure`` class
+(``failure(reason=...)``, default ``HMCOperationFailed``) for any other
+refusal, a failed job or a timeout.
 """
 
 import tenacity
@@ -87,7 +96,10 @@ class ManagedCpc(object):
     # -- CPC ----------------------------------------------------------------
 
     def properties(self):
-        """All properties of the CPC (one ``Get CPC Properties``)."""
+        """All properties of the CPC.
+
+        HMC: Get CPC Properties.
+        """
         def action(client):
             cpc = self._cpc(client)
             cpc.pull_full_properties()
@@ -106,6 +118,8 @@ class ManagedCpc(object):
     def list_partitions(self, name_regex):
         """Partitions whose name matches ``name_regex`` (one request).
 
+        HMC: List Partitions of a CPC (name filter, additional properties).
+
         :returns: list of dicts with ``object-uri``, ``name``, ``status`` and
             :data:`PARTITION_SUMMARY_PROPERTIES`.
         """
@@ -114,14 +128,19 @@ class ManagedCpc(object):
             what='list partitions matching %s' % name_regex)
 
     def find_partition(self, name):
-        """The partition called ``name`` as a dict, or None (one request)."""
+        """The partition called ``name`` as a dict, or None.
+
+        HMC: List Partitions of a CPC (anchored name filter).
+        """
         found = self._sup.call(
             lambda client: self._list(client, _anchored(name)),
             what='look up partition %s' % name)
         return found[0] if found else None
 
     def partition_status(self, uri, instance_uuid=None, failure=None):
-        """Current status of one partition (one request).
+        """Current status of one partition.
+
+        HMC: Get Partition Properties (``status`` only).
 
         :raises InstanceNotFound: the partition is gone (with instance_uuid)
         """
@@ -137,8 +156,10 @@ class ManagedCpc(object):
     def create_partition(self, properties, failure, instance_uuid=None):
         """Create a partition; returns its ``object-uri``.
 
-        A lost response is resolved by looking the partition up by name, so
-        exactly one partition exists afterwards.
+        HMC: Create Partition (input fields only: ``boot-storage-volume``
+        is set later, by Update Partition Properties). A lost response is
+        resolved by looking the partition up by name, so exactly one
+        partition exists afterwards.
         """
         name = properties['name']
 
@@ -158,8 +179,9 @@ class ManagedCpc(object):
     def update_partition(self, uri, properties, failure, instance_uuid=None):
         """Set partition properties.
 
-        Setting the same values twice has the same effect as once, so the
-        request is retried like a read (``mutating=False``).
+        HMC: Update Partition Properties. Setting the same values twice
+        has the same effect as once, so the request is retried like a read
+        (``mutating=False``).
         """
         return self._sup.call(
             lambda client: self._partition(client, uri).update_properties(
@@ -171,7 +193,8 @@ class ManagedCpc(object):
     def delete_partition(self, uri, failure, instance_uuid=None):
         """Delete a stopped partition; a missing partition is success.
 
-        The HMC removes the partition's NICs and HBAs with it.
+        HMC: Get Partition Properties (gone?), then Delete Partition. The
+        HMC removes the partition's NICs and HBAs with it.
         """
         def deleted(client):
             try:
@@ -197,6 +220,8 @@ class ManagedCpc(object):
                         known_status=None):
         """Bring the partition to active (or degraded), from any status.
 
+        HMC: Get Partition Properties, Start Partition (and Stop Partition
+        from a status that cannot be started), Query Job Status.
         ``known_status``: the caller just saw the status (a partition it
         created is stopped), which saves one HMC round trip.
         """
@@ -204,7 +229,10 @@ class ManagedCpc(object):
                     known_status)
 
     def stop_partition(self, uri, failure, instance_uuid=None):
-        """Bring the partition to stopped, from any status."""
+        """Bring the partition to stopped, from any status.
+
+        HMC: Get Partition Properties, Stop Partition, Query Job Status.
+        """
         self._drive(uri, statuses.STOPPED_LIKE, failure, instance_uuid)
 
     def _drive(self, uri, goal, failure, instance_uuid, known_status=None):
@@ -271,7 +299,10 @@ class ManagedCpc(object):
     # -- operating system ---------------------------------------------------
 
     def os_messages(self, uri, instance_uuid=None, failure=None):
-        """The OS messages the HMC keeps for the partition (list of dicts)."""
+        """The OS messages the HMC keeps for the partition (list of dicts).
+
+        HMC: List OS Messages of a Partition.
+        """
         def action(client):
             result = self._partition(client, uri).list_os_messages()
             return list(result.get('os-messages', []))
@@ -283,9 +314,10 @@ class ManagedCpc(object):
                   instance_uuid=None):
         """Upload an ISO image (streamed from ``fileobj``) to the partition.
 
-        Uploading is not repeatable from a consumed stream, so a request
-        whose response was lost is not re-sent: it fails with ``failure``
-        and the caller may retry with a fresh stream.
+        HMC: Mount ISO Image. Uploading is not repeatable from a consumed
+        stream, so a request whose response was lost is not re-sent: it
+        fails with ``failure`` and the caller may retry with a fresh
+        stream.
         """
         self._sup.call(
             lambda client: self._partition(client, uri).mount_iso_image(
@@ -294,7 +326,10 @@ class ManagedCpc(object):
             failure=failure, instance_uuid=instance_uuid, mutating=True)
 
     def unmount_iso(self, uri, failure, instance_uuid=None):
-        """Remove the partition's ISO image; nothing mounted is fine."""
+        """Remove the partition's ISO image; nothing mounted is fine.
+
+        HMC: Get Partition Properties, then Unmount ISO Image.
+        """
         def action(client):
             partition = self._partition(client, uri)
             partition.pull_properties(['boot-iso-image-name'])

@@ -44,6 +44,50 @@ class TestServerLifecycle(base.DPMNovaTestCase):
         self.assertEqual((0, 0, 0), (left['nics'], left['hbas'],
                                      left['storage_group_attachments']))
 
+    def test_boot_from_a_fulfilled_storage_volume_and_attach_data(self):
+        # The storage-management CPC (z16): the partition boots from a
+        # storage volume of its group, fulfilled with Cinder's LUN.
+        server = self._boot_from_volume('bfv-sg')
+        boot = self.boot_settings(server)
+        self.assertEqual('storage-volume', boot['boot-device'])
+        self.assertEqual(('boot', 'complete', 'OpenStack-' +
+                          base.FC_BOOT_VOLUME),
+                         (boot['volume']['usage'],
+                          boot['volume']['fulfillment-state'],
+                          boot['volume']['name']))
+        self.assertEqual({(base.TARGET_WWPN, '0' * 16)}, {
+            (p['target-world-wide-port-name'], p['logical-unit-number'])
+            for p in boot['volume']['paths']})
+
+        # A data volume attaches to and detaches from the running server.
+        self.api.post_server_volume(server['id'], {'volumeAttachment': {
+            'volumeId': base.FC_DATA_VOLUME}})
+        # The API lists the attachment before the driver has made it.
+        self.wait_until(lambda: self.volume_usages() == ['boot', 'data'],
+                        what='the data volume in the storage group')
+        self._wait_for_volume_attach(server['id'], base.FC_DATA_VOLUME)
+        self.api.delete_server_volume(server['id'], base.FC_DATA_VOLUME)
+        self._wait_for_volume_detach(server['id'], base.FC_DATA_VOLUME)
+        self.wait_until(lambda: self.volume_usages() == ['boot'],
+                        what='the data volume to leave the storage group')
+
+        self._delete_server(server)
+        left = self.sim.resources()
+        self.assertEqual(([], [], 0), (left['partitions'],
+                                       left['storage_groups'],
+                                       left['storage_group_attachments']))
+
+    def volume_usages(self):
+        """Usages of the storage volumes of the HMC's only group."""
+        def read(client):
+            groups = client.consoles.console.storage_groups.list()
+            self.assertEqual(1, len(groups))
+            volumes = groups[0].storage_volumes.list()
+            for volume in volumes:
+                volume.pull_full_properties()
+            return sorted(v.properties['usage'] for v in volumes)
+        return self.compute.manager.driver._ready.supervisor.call(read)
+
     def test_boot_from_iso_image(self):
         data = b'ISO9660' * 585
         image = {

@@ -45,6 +45,34 @@ def vifs(count, adapter_oid=inventory.OSA_ADAPTER_OID):
         for index in range(1, count + 1)])
 
 
+def boot_settings(supervisor, cpc_object_id, partition_name):
+    """The partition's boot-* properties and ``volume``, its boot volume.
+
+    ``volume`` holds the properties of the storage volume that
+    ``boot-storage-volume`` names, when it is a volume of a group attached
+    to the partition (else None). Read through ``supervisor``.
+    """
+
+    def read(client):
+        cpc = client.cpcs.resource_object('/api/cpcs/' + cpc_object_id)
+        partition = cpc.partitions.find(name=partition_name)
+        partition.pull_full_properties()
+        found = {k: v for k, v in partition.properties.items()
+                 if k.startswith('boot-')}
+        found['volume'] = None
+        groups = client.consoles.console.storage_groups
+        for sg_uri in partition.properties.get('storage-group-uris') or []:
+            for volume in groups.resource_object(
+                    sg_uri).storage_volumes.list():
+                if volume.uri == found.get('boot-storage-volume'):
+                    volume.pull_full_properties()
+                    found['volume'] = dict(volume.properties)
+        return found
+
+    return supervisor.call(read, what='read boot settings of %s'
+                           % partition_name)
+
+
 def on_every_kind(cls):
     """Run a test case on every built-in CPC kind of the simulator.
 
@@ -158,33 +186,11 @@ class DriverTestCase(testtools.TestCase):
         return self.driver._ready.supervisor.call(action, what=what)
 
     def boot_settings(self, instance):
-        """The partition's boot-* properties; ``volume``: its boot volume.
-
-        ``volume`` holds the properties of the storage volume
-        ``boot-storage-volume`` names, read from the group attached to the
-        partition (None when it names none of them).
-        """
-        name = driver_mod.partition_mod.partition_name(self.host,
-                                                       instance.uuid)
-
-        def read(client):
-            cpc = client.cpcs.resource_object(
-                '/api/cpcs/' + self.sim.cpc_object_id)
-            partition = cpc.partitions.find(name=name)
-            partition.pull_full_properties()
-            found = {k: v for k, v in partition.properties.items()
-                     if k.startswith('boot-')}
-            found['volume'] = None
-            console = client.consoles.console
-            for sg_uri in partition.properties.get('storage-group-uris'):
-                group = console.storage_groups.resource_object(sg_uri)
-                for volume in group.storage_volumes.list():
-                    if volume.uri == found.get('boot-storage-volume'):
-                        volume.pull_full_properties()
-                        found['volume'] = dict(volume.properties)
-            return found
-
-        return self.hmc(read)
+        """See :func:`boot_settings`."""
+        return boot_settings(
+            self.driver._ready.supervisor, self.sim.cpc_object_id,
+            driver_mod.partition_mod.partition_name(self.host,
+                                                    instance.uuid))
 
     def assertNothingLeft(self):
         resources = self.sim.resources()

@@ -5,12 +5,14 @@ volume to them first), so the driver creates the partition early, stopped;
 spawn reuses it and every failure path removes it.
 """
 
+import os
 import re
 
 from nova.compute import task_states
 from nova.compute import vm_states
 from nova import exception
 
+from nova_dpm.virt.dpm import wwpn_store
 from tests.functional.virt import driver_base
 
 PARTITIONS = r'^/api/cpcs/[^/]+/partitions$'
@@ -121,6 +123,27 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
             instance.vm_state = vm_state
             instance.task_state = task_state
             self.assertEqual([], self.connector(instance)['wwpns'])
+        self.assertNothingLeft()
+
+    def test_destroy_without_the_state_file_leaves_nothing(self):
+        # The HMC is the source of truth (issue 17 item 7).
+        instance = self.instance()
+        wwpns = self.connector(instance)['wwpns']
+        self.spawn(instance)
+        os.unlink(os.path.join(self.state_path, wwpn_store.FILE_NAME))
+        if self.storage_management:
+            # Read back from the storage group named after the instance.
+            self.assertEqual(wwpns, self.connector(instance)['wwpns'])
+        self.driver.destroy(None, instance, None)
+        self.assertNothingLeft()
+
+    def test_destroy_with_a_damaged_state_file_leaves_nothing(self):
+        instance = self.instance()
+        self.spawn(instance)
+        with open(os.path.join(self.state_path, wwpn_store.FILE_NAME),
+                  'w') as stream:
+            stream.write('{"version": 1, "instances": ')
+        self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
 
     def test_existing_partition_without_storage_gets_it(self):
