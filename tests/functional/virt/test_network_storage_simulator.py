@@ -49,6 +49,9 @@ class SimulatorCase(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
+        # Logs go with the test result (shown when it fails), not to the
+        # runner's console.
+        self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(job_duration=0.1)
         self.sim.start()
         self.addCleanup(self.sim.stop)

@@ -109,6 +109,31 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
             self.sim.clear_faults()
             self.assertNothingLeft()
 
+    def storage_groups_only(self):
+        if not self.storage_management:
+            self.skipTest('HBAs: no storage volume to fulfil')
+
+    def test_pending_fulfilment_is_waited_for(self):
+        self.storage_groups_only()
+        self.sim.set_fulfillment_delay(1.5)
+        instance = self.instance()
+        self.spawn(instance, network_info=self.vifs(1))
+        self.assertEqual('storage-volume',
+                         self.boot_settings(instance)['boot-device'])
+
+    def test_fulfilment_pending_beyond_the_budget_names_the_volume(self):
+        self.storage_groups_only()
+        self.conf.config(group='dpm', operation_timeout=2)
+        self.driver = self.make_driver()
+        self.sim.set_fulfillment_delay(600)
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.spawn,
+                                self.instance(), network_info=self.vifs(1))
+        self.assertIn('prepare booting from the volume', str(exc))
+        self.assertRegex(str(exc), r'storage volume /api/storage-groups/'
+                         r'[^/]+/storage-volumes/[^ ]+ is still not '
+                         r'fulfilled after 2 s')
+        self.assertNothingLeft()
+
     def test_lasting_outage_then_nova_destroy_leaves_nothing(self):
         instance = self.instance()
         self.sim.fail_job_next(1, operation='start')
