@@ -224,7 +224,12 @@ class DPMDriver(driver.ComputeDriver):
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
-        """Stop and delete the partition; already gone is success."""
+        """Stop the partition, remove its FCP storage, delete it.
+
+        Already gone is success. What is removed is found on the HMC (the
+        storage group is named after the instance), whatever the local
+        state file says; the Cinder volumes are never deleted.
+        """
         parts = self._ready
         try:
             parts.spawner.destroy(instance)

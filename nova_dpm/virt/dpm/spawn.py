@@ -9,13 +9,15 @@ which decides:
   what is left on the HMC and return quietly, so Nova's own "deleted during
   build" handling takes over;
 * otherwise: roll back everything this spawn created on the HMC (stop the
-  partition, detach storage groups and ISO images, delete the partition,
-  which removes its NICs and HBAs) and raise ``InstanceDeployFailure``
-  naming the step and the cause, so Nova reschedules.  Bad requests found
-  before any HMC change (``InvalidInput``, ``ImageUnacceptable``, ...) are
-  raised unchanged: Nova aborts those builds instead of rescheduling them.
+  partition, detach and delete its storage group, unmount ISO images,
+  delete the partition, which removes its NICs and HBAs) and raise
+  ``InstanceDeployFailure`` naming the step and the cause, so Nova
+  reschedules.  Bad requests found before any HMC change
+  (``InvalidInput``, ``ImageUnacceptable``, ...) are raised unchanged:
+  Nova aborts those builds instead of rescheduling them.
 
-Volumes are never deleted: the rollback only detaches them.
+Cinder volumes are never deleted: deleting the storage group removes the
+HMC's storage volume objects, not the LUNs behind them.
 
 Boot from volume: Nova asks ``get_volume_connector`` for the initiator
 WWPNs *before* ``spawn`` (Cinder must map the volume first), so the driver

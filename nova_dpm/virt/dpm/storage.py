@@ -96,10 +96,6 @@ class FcpVolume(object):
         return STORAGE_VOLUME_PREFIX + self.volume_id
 
 
-#: The boot volume is an FCP volume with boot_index 0.
-BootVolume = FcpVolume
-
-
 class _Unusable(Exception):
     """A connection that cannot be used; the message says why."""
 
@@ -390,7 +386,8 @@ class Storage(object):
         """The group's storage volume of a Cinder volume (dict), or None.
 
         Matched by the name or description carrying the Cinder volume id,
-        else by a path to one of its targets with its LUN.
+        else by a path to one of its targets with its LUN (only a volume
+        not named after another Cinder volume: a LUN is never shared).
         """
         name = STORAGE_VOLUME_PREFIX + volume_id
         volumes = self._hmc.storage_volumes(sg_uri, failure)
@@ -399,6 +396,8 @@ class Storage(object):
                     volume_id in (props.get('description') or ''):
                 return props
         for props in volumes:
+            if str(props.get('name')).startswith(STORAGE_VOLUME_PREFIX):
+                continue
             for path in props.get('paths') or []:
                 if (normalize_wwpn(path.get('target-world-wide-port-name'))
                         in targets and

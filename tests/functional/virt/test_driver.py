@@ -165,6 +165,39 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
         self.assertEqual(2, len(connector['wwpns']))
         self.assertTrue(connector['multipath'])
 
+    def data_volumes(self):
+        """Names of the group's data volumes, fulfilled or being so."""
+        def read(client):
+            found = []
+            for group in client.consoles.console.storage_groups.list():
+                for volume in group.storage_volumes.list():
+                    volume.pull_full_properties()
+                    props = volume.properties
+                    if props['usage'] == 'data' and props[
+                            'fulfillment-state'] in ('pending', 'complete'):
+                        found.append(props['name'])
+            return sorted(found)
+        return self.hmc(read) if self.storage_management else []
+
+    def test_volumes_attach_and_detach_running_and_stopped(self):
+        first = driver_base.boot_bdi('data-1')['block_device_mapping'][0][
+            'connection_info']
+        second = driver_base.boot_bdi('data-2')['block_device_mapping'][0][
+            'connection_info']
+        first['data']['target_lun'] = 2
+        second['data']['target_lun'] = 3
+        self.driver.attach_volume(None, first, self.inst, '/dev/sdb')
+        self.driver.power_off(self.inst)
+        self.driver.attach_volume(None, second, self.inst, '/dev/sdc')
+        if self.storage_management:
+            self.assertEqual(['OpenStack-data-1', 'OpenStack-data-2'],
+                             self.data_volumes())
+        self.driver.detach_volume(None, second, self.inst, '/dev/sdc')
+        self.driver.power_on(None, self.inst, None)
+        self.driver.detach_volume(None, first, self.inst, '/dev/sdb')
+        self.assertEqual([], self.data_volumes())
+        self.assertEqual(power_state.RUNNING, self.state())
+
     def test_hmc_errors_reach_nova_as_nova_exceptions(self):
         self.sim.fail_next(10, 400, 8, method='POST',
                            uri=r'/operations/stop$')

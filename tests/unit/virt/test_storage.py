@@ -191,6 +191,23 @@ class TestStorageGroupCpc(StorageTestCase):
         storage_now.release(self.instance, self.partition_uri)
         self.assert_nothing_left()
 
+    def test_volume_of_an_admin_is_matched_by_its_path(self):
+        self.boot()
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        group.storage_volumes.add({
+            'name': 'made-by-admin', 'usage': 'data', 'size': 5,
+            'description': '', 'fulfillment-state': 'complete',
+            'paths': [{'target-world-wide-port-name': TARGET,
+                       'logical-unit-number': '0000000000000007'}]})
+        self.storage.attach_volume(None, fc_connection('vol-7', lun=7),
+                                   self.instance, '/dev/sdb')
+        self.assertEqual(['OpenStack-vol-1', 'made-by-admin'], sorted(
+            v.properties['name'] for v in group.storage_volumes.list()))
+        self.storage.detach_volume(None, fc_connection('vol-7', lun=7),
+                                   self.instance, '/dev/sdb')
+        self.assertEqual(['OpenStack-vol-1'], [
+            v.properties['name'] for v in group.storage_volumes.list()])
+
     def test_detach_removes_only_the_data_volume(self):
         self.boot()
         self.storage.attach_volume(None, fc_connection('vol-2', lun=3),
