@@ -106,6 +106,8 @@ class _FulfillFcpStorageVolume(object):
                                    '%s' % tuple(uri_parms))
         volume.properties.update({
             'fulfillment-state': 'complete',
+            # Not an HMC property: which port the test saw named.
+            'fake-fulfilled-through': body['adapter-port-uri'],
             'paths': [{'target-world-wide-port-name':
                        body['world-wide-port-name'],
                        'logical-unit-number': body['logical-unit-number']}]})

@@ -191,6 +191,35 @@ class TestStorageGroupCpc(StorageTestCase):
         storage_now.release(self.instance, self.partition_uri)
         self.assert_nothing_left()
 
+    def fulfilled_through(self):
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        return [v.properties['fake-fulfilled-through']
+                for v in group.storage_volumes.list()]
+
+    def test_fulfilled_through_the_port_cinder_zoned_to_the_target(self):
+        wwpns = self.storage.prepare_storage(self.instance,
+                                             self.partition_uri)
+        connection = fc_connection()
+        connection['data']['initiator_target_map'] = {
+            wwpns[1].upper(): [TARGET], wwpns[0]: ['500507680b214ac9']}
+        self.storage.prepare_boot(self.instance, self.partition_uri,
+                                  self.storage.boot_volume(
+                                      block_device_info(connection)))
+        self.assertEqual(['/api/adapters/%s/storage-ports/0'
+                          % fakes.FCP_OIDS[1]], self.fulfilled_through())
+
+    def test_without_a_zoning_map_the_first_path_is_used(self):
+        self.boot()
+        self.assertEqual(['/api/adapters/%s/storage-ports/0'
+                          % fakes.FCP_OIDS[0]], self.fulfilled_through())
+
+    def test_connector_ip_is_my_block_storage_ip(self):
+        conf = self.useFixture(config_fixture.Config(storage.CONF))
+        conf.config(my_ip='192.0.2.1', my_block_storage_ip='198.51.100.7')
+        self.boot()
+        self.assertEqual('198.51.100.7', self.storage.get_volume_connector(
+            self.instance)['ip'])
+
     def test_volume_of_an_admin_is_matched_by_its_path(self):
         self.boot()
         group = self.fake.hmc.consoles.console.storage_groups.list()[0]
