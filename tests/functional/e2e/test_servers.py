@@ -132,3 +132,37 @@ class TestServerLifecycle(base.DPMNovaTestCase):
         names = [n for n in statuses if server['id'] in n]
         self.assertEqual(1, len(names), 'partition of %s' % server['id'])
         return statuses[names[0]]
+
+
+class TestBootFromVolumeOnHbaCpc(base.DPMNovaTestCase):
+    """A CPC without storage management (z13): the volume through HBAs."""
+
+    INVENTORY = 'z13'
+
+    def test_boot_from_volume_through_an_hba(self):
+        server = self._boot_from_volume('bfv-hba')
+        boot = self.boot_settings(server)
+        self.assertEqual(('storage-adapter', base.TARGET_WWPN, '0' * 16),
+                         (boot['boot-device'],
+                          boot['boot-world-wide-port-name'],
+                          boot['boot-logical-unit-number']))
+        self.assertIn('/hbas/', boot['boot-storage-device'])
+        self._delete_server(server)
+        left = self.sim.resources()
+        self.assertEqual(([], 0, []), (left['partitions'], left['hbas'],
+                                       left['storage_groups']))
+
+
+class TestBootFromVolumeOnZ17(base.DPMNovaTestCase):
+    """z17: storage groups, and no virtual switches."""
+
+    INVENTORY = 'z17'
+
+    def test_boot_from_a_storage_volume(self):
+        server = self._boot_from_volume('bfv-z17')
+        boot = self.boot_settings(server)
+        self.assertEqual(('storage-volume', 'boot', 'complete'),
+                         (boot['boot-device'], boot['volume']['usage'],
+                          boot['volume']['fulfillment-state']))
+        self._delete_server(server)
+        self.assertEqual([], self.sim.resources()['storage_groups'])
