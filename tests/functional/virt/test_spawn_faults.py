@@ -34,6 +34,15 @@ STEPS = [
     ('start the partition', 'POST', r'/operations/start$', None),
 ]
 
+# What destroy (and every rollback) sends, by the same columns.
+DESTROY_STEPS = [
+    ('POST', r'/operations/stop$', None),
+    ('POST', r'/operations/detach-storage-group$', SG),
+    ('POST', r'^/api/storage-groups/[^/]+/operations/delete$', SG),
+    ('DELETE', r'^/api/partitions/[^/]+/hbas/[^/]+$', HBA),
+    ('DELETE', r'^/api/partitions/[^/]+$', None),
+]
+
 
 @driver_base.on_every_kind
 class TestSpawnFaultMatrix(driver_base.DriverTestCase):
@@ -107,6 +116,34 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
             self.sim.fail_next(3, 500, 0, method=method, uri=uri)
             self.spawn(instance, network_info=self.vifs(2))
             self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def destroy_steps(self):
+        mode = SG if self.storage_management else HBA
+        return [(method, uri) for method, uri, storage in DESTROY_STEPS
+                if storage in (None, mode)]
+
+    def test_destroy_lost_response_is_absorbed(self):
+        for method, uri in self.destroy_steps():
+            instance = self.instance()
+            self.spawn(instance, network_info=self.vifs(1))
+            self.sim.lose_response_next(1, method=method, uri=uri)
+            self.driver.destroy(None, instance, None)
+            self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def test_destroy_failing_then_repeated_leaves_nothing(self):
+        for method, uri in self.destroy_steps():
+            instance = self.instance()
+            self.spawn(instance, network_info=self.vifs(1))
+            self.sim.fail_next(3, 500, 0, method=method, uri=uri)
+            exc = self.assertRaises(exception.InstanceTerminationFailure,
+                                    self.driver.destroy, None, instance,
+                                    None)
+            self.assertNotIn(self.sim.password, str(exc))
+            self.sim.clear_faults()
+            # Nova retries the delete.
+            self.driver.destroy(None, instance, None)
             self.assertNothingLeft()
 
     def storage_groups_only(self):
