@@ -170,10 +170,13 @@ class Demo(base.DPMNovaTestCase):
         self.assertEqual(0, left['iso_mounts'], 'ISO images left mounted')
         self.assertEqual([], left['storage_groups'],
                          'storage groups left behind')
+        self.assertEqual(0, left['storage_volumes'],
+                         'storage volumes left behind')
         say('   left on the HMC: %d partitions, %d NICs, %d HBAs, %d '
-            'storage groups, %d storage-group attachments, %d ISO images'
+            'storage groups, %d storage volumes, %d storage-group '
+            'attachments, %d ISO images'
             % (len(left['partitions']), left['nics'], left['hbas'],
-               len(left['storage_groups']),
+               len(left['storage_groups']), left['storage_volumes'],
                left['storage_group_attachments'], left['iso_mounts']))
         say('   HMC sessions nova-compute keeps logged on for its pool: %d'
             % left['sessions_active'])

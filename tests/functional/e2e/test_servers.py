@@ -73,9 +73,10 @@ class TestServerLifecycle(base.DPMNovaTestCase):
 
         self._delete_server(server)
         left = self.sim.resources()
-        self.assertEqual(([], [], 0), (left['partitions'],
-                                       left['storage_groups'],
-                                       left['storage_group_attachments']))
+        self.assertEqual(([], [], 0, 0), (left['partitions'],
+                                          left['storage_groups'],
+                                          left['storage_volumes'],
+                                          left['storage_group_attachments']))
 
     def volume_usages(self):
         """Usages of the storage volumes of the HMC's only group."""

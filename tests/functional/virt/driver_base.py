@@ -199,5 +199,6 @@ class DriverTestCase(testtools.TestCase):
         self.assertEqual(0, resources['hbas'])
         self.assertEqual(0, resources['storage_group_attachments'])
         self.assertEqual([], resources['storage_groups'])
+        self.assertEqual(0, resources['storage_volumes'])
         self.assertEqual(0, resources['virtual_storage_resources'])
         self.assertEqual(0, resources['iso_mounts'])
