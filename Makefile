@@ -38,8 +38,11 @@ first-run: $(TOX)
 	            -e 's/^\(.\{100\}\).*/\1/'; \
 	fi
 
+# make demo INVENTORY=z17 (z16, z17 or z13): the simulated CPC kind.
+INVENTORY ?= z16
+
 demo: first-run
-	$(call IN_PY3,demo)
+	$(call IN_PY3,demo) -- --inventory $(INVENTORY)
 
 test: first-run
 	$(TOX) -e py3,pep8

@@ -2,7 +2,13 @@
 
 DPMDriver (with its real supervisor, default connection settings) and the
 naive baseline (bench/naive.py) run against the same HTTPS simulator with
-50 ms added per request and realistic job durations, in the same run.
+50 ms added per request and realistic job durations, in the same run, on
+a CPC without storage management (z13: HBAs). The spawn metrics are
+measured again on the storage-management kinds (z16, z17: a storage group
+whose boot volume is fulfilled before the start), named ``<metric>_<kind>``
+(no naive baseline: it knows only HBAs). Every kind reports
+``rule_violations_<kind>``: requests the simulated HMC refused by its rules
+(target 0).
 """
 
 import concurrent.futures
@@ -25,6 +31,8 @@ LATENCY = 0.05
 START_JOB = 2.0
 STOP_JOB = 1.0
 TARGET_WWPN = '500507680b214ac1'
+# Seconds the simulated HMC keeps a fulfilled volume pending (its default).
+FULFILMENT_DELAY = 0.5
 
 
 def _metric(value, baseline, target, unit, **extra):
@@ -32,7 +40,12 @@ def _metric(value, baseline, target, unit, **extra):
                 **extra)
 
 
-def _configure(sim, state_path):
+#: The CPC kind of the full run (with the naive baseline), and the others.
+HBA_KIND = 'z13'
+STORAGE_GROUP_KINDS = ('z16', 'z17')
+
+
+def _configure(sim, state_path, kind):
     CONF([], project='nova', default_config_files=[])
     CONF.set_override('host', 'bench-compute')
     CONF.set_override('state_path', state_path)
@@ -42,7 +55,8 @@ def _configure(sim, state_path):
             cpc_object_id=sim.cpc_object_id, max_processors=40,
             max_memory=1024 * 1024,
             physical_storage_adapter_mappings=[
-                '%s:0' % oid for oid in inventory.FCP_ADAPTER_OIDS],
+                '%s:0' % oid
+                for oid in inventory.MACHINES[kind].fcp_adapter_oids],
             hmc_session_pool_size=4).items():
         CONF.set_override(name, value, group='dpm')
 
@@ -78,6 +92,10 @@ def _build(driver, instance):
     """
     connector = _timed(driver.get_volume_connector, instance)
     return connector, _timed(_spawn, driver, instance)
+
+
+def _less(value, minus):
+    return None if value is None else round(value - minus, 3)
 
 
 def _timed(fn, *args):
@@ -120,20 +138,22 @@ def _naive_stopped(nv, count):
                 'ifl-processors': 1})
 
 
+def _driver_on(sim, state_path, kind):
+    sim.set_job_duration(START_JOB, operation='start')
+    sim.set_job_duration(STOP_JOB, operation='stop')
+    _configure(sim, state_path, kind)
+    driver = driver_mod.DPMDriver(virtapi=None)
+    driver.init_host('bench-compute')
+    return driver
+
+
 def run(instances=50):
     """Measure every driver metric; returns {name: metric dict}."""
     objects.register_all()
     results = {}
-    with HMCSimulator(job_duration=START_JOB) as sim, \
+    with HMCSimulator(job_duration=START_JOB, inventory=HBA_KIND) as sim, \
             tempfile.TemporaryDirectory() as state_path:
-        sim.update_cpc({'available-features-list': [
-            {'name': 'dpm-storage-management', 'state': False,
-             'description': ''}]})
-        sim.set_job_duration(START_JOB, operation='start')
-        sim.set_job_duration(STOP_JOB, operation='stop')
-        _configure(sim, state_path)
-        driver = driver_mod.DPMDriver(virtapi=None)
-        driver.init_host('bench-compute')
+        driver = _driver_on(sim, state_path, HBA_KIND)
         nv = naive.NaiveDriver(sim)
         try:
             sim.set_latency(LATENCY)
@@ -145,6 +165,30 @@ def run(instances=50):
             driver.cleanup_host('bench-compute')
         results['sessions_left_after_cleanup_driver'] = _metric(
             sim.stats()['sessions_active'], None, 0, 'sessions')
+    for kind in STORAGE_GROUP_KINDS:
+        results.update(_storage_group_metrics(kind))
+    return results
+
+
+def _storage_group_metrics(kind):
+    """Spawn metrics of a storage-management kind, named ``*_<kind>``."""
+    results = {}
+    with HMCSimulator(job_duration=START_JOB, inventory=kind) as sim, \
+            tempfile.TemporaryDirectory() as state_path:
+        driver = _driver_on(sim, state_path, kind)
+        try:
+            sim.set_latency(LATENCY)
+            for name, metric in _spawn_metrics(sim, driver, None).items():
+                metric['note'] = (
+                    '%s (%s: storage group, boot volume fulfilled in %.1f '
+                    's)' % (metric.get('note', name), kind, FULFILMENT_DELAY))
+                results['%s_%s' % (name, kind)] = metric
+        finally:
+            sim.set_latency(0)
+            driver.cleanup_host('bench-compute')
+        results['rule_violations_%s' % kind] = _metric(
+            sim.stats()['rule_violations'], None, 0, 'requests',
+            note='requests the simulated HMC refused by its rules')
     return results
 
 
@@ -183,25 +227,31 @@ def _requests_metrics(sim, driver, nv, count):
 
 
 def _spawn_metrics(sim, driver, nv):
+    """Spawn metrics; ``nv`` None: no naive baseline (baselines None)."""
+    sim.set_fulfillment_delay(FULFILMENT_DELAY)
     connector, spawn = _build(driver, _instance())
-    naive_one = _timed(nv.spawn, str(uuid.uuid4()))
     one = connector + spawn
     ten = _concurrently(10, lambda: _build(driver, _instance()))
-    naive_ten = _concurrently(10, lambda: nv.spawn(str(uuid.uuid4())))
+    if nv is None:
+        naive_one = naive_ten = None
+    else:
+        naive_one = _timed(nv.spawn, str(uuid.uuid4()))
+        naive_ten = _concurrently(10, lambda: nv.spawn(str(uuid.uuid4())))
     return {
         'spawn_overhead_s': _metric(
-            round(spawn - START_JOB, 3), round(naive_one - START_JOB, 3),
+            round(spawn - START_JOB, 3), _less(naive_one, START_JOB),
             0.5, 's',
             note='driver.spawn wall time minus the %.1f s start job; the '
                  'volume connector call Nova makes before spawn is in '
                  'build_overhead_s' % START_JOB),
         'build_overhead_s': _metric(
-            round(one - START_JOB, 3), round(naive_one - START_JOB, 3),
+            round(one - START_JOB, 3), _less(naive_one, START_JOB),
             None, 's',
             note='get_volume_connector (creates the partition and its '
                  'storage) plus spawn, minus the start job'),
         'concurrent10_ratio': _metric(
-            round(ten / one, 3), round(naive_ten / naive_one, 3), 1.5,
+            round(ten / one, 3),
+            None if nv is None else round(naive_ten / naive_one, 3), 1.5,
             'ratio', note='10 concurrent builds (connector + spawn) / one '
                           'build, wall time'),
     }

@@ -6,10 +6,15 @@ scheduler, placement and compute in this process with
 shows their partitions on the HMC, takes the HMC away and brings it back,
 expires the HMC sessions, deletes everything and prints a summary.
 
-Run it with ``make demo`` (``tox -e demo``). Exit status 0 means every step
-did what it says; otherwise the failing step and its reason are printed.
+Run it with ``make demo`` (``tox -e demo``); ``make demo INVENTORY=z17``
+(``tox -e demo -- --inventory z17``) chooses the simulated CPC kind: z16
+(the default: storage groups), z17 (storage groups, NICs by adapter port)
+or z13 (HBAs). Exit status 0 means every step did what it says and the HMC
+refused nothing by its rules (``rule_violations = 0``, printed); otherwise
+the failing step and its reason are printed.
 """
 
+import argparse
 import io
 import logging
 import os
@@ -26,6 +31,8 @@ from tests.functional.e2e import base  # noqa: E402,I100
 
 from nova.compute import power_state  # noqa: E402,I100
 from nova import context as nova_context  # noqa: E402
+
+from nova_dpm.simulator import inventory  # noqa: E402
 
 OUT = sys.__stdout__
 
@@ -60,6 +67,10 @@ class Timeline(object):
                                   sum(r for _, _, r in self.rows)))
         say('HMC requests by method: %s' % ', '.join(
             '%s %d' % kv for kv in sorted(stats['by_method'].items())))
+        say('rule_violations = %d (requests the HMC refuses by its rules%s)'
+            % (stats['rule_violations'],
+               ': %s' % stats['rule_violations_by_rule']
+               if stats['rule_violations'] else ''))
 
 
 class _Step(object):
@@ -94,8 +105,15 @@ class Demo(base.DPMNovaTestCase):
 
     def test_demo(self):
         sim = self.sim
+        machine = inventory.MACHINES[self.INVENTORY]
         say('HMC simulator: https://%s:%d (TLS verified with %s)'
             % (sim.host, sim.port, sim.ca_file))
+        say('CPC kind: %s (%s; %s)' % (
+            machine.name,
+            'storage groups, boot from storage volumes'
+            if machine.storage_management else 'HBAs',
+            'NICs by adapter port, no virtual switches'
+            if machine.network_express else 'OSA NICs by virtual switch'))
         say('CPC object-id: %s; HMC jobs take %.1f s'
             % (sim.cpc_object_id, self.JOB_DURATION))
         say('Nova: API, conductor, scheduler, placement and nova-compute '
@@ -151,9 +169,15 @@ class Demo(base.DPMNovaTestCase):
         left = sim.resources()
         self.assertEqual([], left['partitions'], 'partitions left behind')
         self.assertEqual(0, left['iso_mounts'], 'ISO images left mounted')
+        self.assertEqual([], left['storage_groups'],
+                         'storage groups left behind')
+        self.assertEqual(0, left['storage_volumes'],
+                         'storage volumes left behind')
         say('   left on the HMC: %d partitions, %d NICs, %d HBAs, %d '
-            'storage-group attachments, %d ISO images'
+            'storage groups, %d storage volumes, %d storage-group '
+            'attachments, %d ISO images'
             % (len(left['partitions']), left['nics'], left['hbas'],
+               len(left['storage_groups']), left['storage_volumes'],
                left['storage_group_attachments'], left['iso_mounts']))
         say('   HMC sessions nova-compute keeps logged on for its pool: %d'
             % left['sessions_active'])
@@ -182,11 +206,18 @@ class Demo(base.DPMNovaTestCase):
         return self.api.post_server({'server': server})
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--inventory', choices=inventory.INVENTORIES,
+                        default=inventory.DEFAULT_INVENTORY,
+                        help='simulated CPC kind (default: %(default)s)')
+    args = parser.parse_args(argv)
+    Demo.INVENTORY = args.inventory
     # Nova's thread pools log their shutdown after the test's log capture
     # has ended; that is noise here.
     logging.getLogger('nova.thread_pool_factory').setLevel(logging.WARNING)
-    say('nova-dpm demo: starting the HMC simulator and in-process Nova')
+    say('nova-dpm demo: starting the HMC simulator (%s) and in-process Nova'
+        % args.inventory)
     started = time.monotonic()
     suite = unittest.defaultTestLoader.loadTestsFromTestCase(Demo)
     result = unittest.TextTestRunner(stream=open(os.devnull, 'w'),

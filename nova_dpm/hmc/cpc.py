@@ -17,17 +17,23 @@ from wherever it is, waiting through the transitional statuses
 (``starting``, ``stopping``) and re-reading the status when the HMC says
 the partition is in the wrong state for the operation (HTTP 409.1), which
 happens when someone else changes it at the same moment.
+
+Errors: every method runs supervised calls, which turn zhmcclient errors
+into Nova exceptions by the table in ``errors.py``:
+``HypervisorUnavailable`` when the HMC cannot be reached or refuses the
+logon; ``InstanceNotFound`` when the partition is gone and the call names
+an instance (``instance_uuid``); ``WrongState`` on HTTP 409.1 (power
+operations handle it themselves); the caller's ``failure`` class
+(``failure(reason=...)``, default ``HMCOperationFailed``) for any other
+refusal, a failed job or a timeout.
 """
 
 import tenacity
 import zhmcclient
 
+from nova_dpm.hmc import gone
+from nova_dpm.hmc import statuses
 from nova_dpm.hmc import WrongState
-
-# Statuses in which a partition counts as started / stopped.
-RUNNING_STATUSES = frozenset(['active', 'degraded'])
-STOPPED_STATUSES = frozenset(['stopped', 'reservation-error'])
-TRANSITIONAL_STATUSES = frozenset(['starting', 'stopping'])
 
 # Returned by list_partitions() in addition to object-uri, name and status.
 PARTITION_SUMMARY_PROPERTIES = (
@@ -44,11 +50,13 @@ def _anchored(name):
     return '^%s$' % name
 
 
-def _poll(fetch, done, timeout):
+def poll_until(fetch, done, timeout):
     """Call ``fetch()`` until ``done(result)`` or ``timeout`` seconds passed.
 
-    Polls quickly at first (50 ms, doubling to 500 ms) so a change is seen
-    within half a second; returns the last result either way.
+    The one poll schedule for HMC state that changes by itself (a partition
+    status after its job, a storage volume's fulfilment): quickly at first
+    (50 ms, doubling to 500 ms) so a change is seen within half a second.
+    Returns the last result either way; exceptions of ``fetch`` propagate.
     """
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_result(lambda result: not done(result)),
@@ -88,7 +96,10 @@ class ManagedCpc(object):
     # -- CPC ----------------------------------------------------------------
 
     def properties(self):
-        """All properties of the CPC (one ``Get CPC Properties``)."""
+        """All properties of the CPC.
+
+        HMC: Get CPC Properties.
+        """
         def action(client):
             cpc = self._cpc(client)
             cpc.pull_full_properties()
@@ -107,6 +118,8 @@ class ManagedCpc(object):
     def list_partitions(self, name_regex):
         """Partitions whose name matches ``name_regex`` (one request).
 
+        HMC: List Partitions of a CPC (name filter, additional properties).
+
         :returns: list of dicts with ``object-uri``, ``name``, ``status`` and
             :data:`PARTITION_SUMMARY_PROPERTIES`.
         """
@@ -115,14 +128,19 @@ class ManagedCpc(object):
             what='list partitions matching %s' % name_regex)
 
     def find_partition(self, name):
-        """The partition called ``name`` as a dict, or None (one request)."""
+        """The partition called ``name`` as a dict, or None.
+
+        HMC: List Partitions of a CPC (anchored name filter).
+        """
         found = self._sup.call(
             lambda client: self._list(client, _anchored(name)),
             what='look up partition %s' % name)
         return found[0] if found else None
 
     def partition_status(self, uri, instance_uuid=None, failure=None):
-        """Current status of one partition (one request).
+        """Current status of one partition.
+
+        HMC: Get Partition Properties (``status`` only).
 
         :raises InstanceNotFound: the partition is gone (with instance_uuid)
         """
@@ -138,8 +156,10 @@ class ManagedCpc(object):
     def create_partition(self, properties, failure, instance_uuid=None):
         """Create a partition; returns its ``object-uri``.
 
-        A lost response is resolved by looking the partition up by name, so
-        exactly one partition exists afterwards.
+        HMC: Create Partition (input fields only: ``boot-storage-volume``
+        is set later, by Update Partition Properties). A lost response is
+        resolved by looking the partition up by name, so exactly one
+        partition exists afterwards.
         """
         name = properties['name']
 
@@ -159,8 +179,9 @@ class ManagedCpc(object):
     def update_partition(self, uri, properties, failure, instance_uuid=None):
         """Set partition properties.
 
-        Setting the same values twice has the same effect as once, so the
-        request is retried like a read (``mutating=False``).
+        HMC: Update Partition Properties. Setting the same values twice
+        has the same effect as once, so the request is retried like a read
+        (``mutating=False``).
         """
         return self._sup.call(
             lambda client: self._partition(client, uri).update_properties(
@@ -172,25 +193,26 @@ class ManagedCpc(object):
     def delete_partition(self, uri, failure, instance_uuid=None):
         """Delete a stopped partition; a missing partition is success.
 
-        The HMC removes the partition's NICs and HBAs with it.
+        HMC: Get Partition Properties (gone?), then Delete Partition. The
+        HMC removes the partition's NICs and HBAs with it.
         """
-        def gone(client):
+        def deleted(client):
             try:
                 client.session.get(uri)
-            except zhmcclient.HTTPError as exc:
-                if exc.http_status == 404:
+            except zhmcclient.Error as exc:
+                if gone.is_gone(exc):
                     return True, None
                 raise
             return False, None
 
         def action(client):
-            done, _ = gone(client)
+            done, _ = deleted(client)
             if not done:
                 self._partition(client, uri).delete()
 
         self._sup.call(action, what='delete partition %s' % uri,
                        failure=failure, instance_uuid=instance_uuid,
-                       mutating=True, already_done=gone)
+                       mutating=True, already_done=deleted)
 
     # -- power --------------------------------------------------------------
 
@@ -198,15 +220,20 @@ class ManagedCpc(object):
                         known_status=None):
         """Bring the partition to active (or degraded), from any status.
 
+        HMC: Get Partition Properties, Start Partition (and Stop Partition
+        from a status that cannot be started), Query Job Status.
         ``known_status``: the caller just saw the status (a partition it
         created is stopped), which saves one HMC round trip.
         """
-        self._drive(uri, RUNNING_STATUSES, failure, instance_uuid,
+        self._drive(uri, statuses.RUNNING, failure, instance_uuid,
                     known_status)
 
     def stop_partition(self, uri, failure, instance_uuid=None):
-        """Bring the partition to stopped, from any status."""
-        self._drive(uri, STOPPED_STATUSES, failure, instance_uuid)
+        """Bring the partition to stopped, from any status.
+
+        HMC: Get Partition Properties, Stop Partition, Query Job Status.
+        """
+        self._drive(uri, statuses.STOPPED_LIKE, failure, instance_uuid)
 
     def _drive(self, uri, goal, failure, instance_uuid, known_status=None):
         status = None
@@ -217,20 +244,20 @@ class ManagedCpc(object):
                 status = self.partition_status(uri, instance_uuid, failure)
             if status in goal:
                 return
-            if status in TRANSITIONAL_STATUSES:
+            if status in statuses.TRANSITIONAL:
                 status = self._wait_for(
-                    uri, lambda s: s not in TRANSITIONAL_STATUSES,
+                    uri, lambda s: s not in statuses.TRANSITIONAL,
                     self._operation_timeout, instance_uuid, failure)
                 if status in goal:
                     return
-            operation = ('start' if goal is RUNNING_STATUSES
-                         and status in STOPPED_STATUSES else 'stop')
+            operation = ('start' if goal is statuses.RUNNING
+                         and status in statuses.STOPPED_LIKE else 'stop')
             try:
                 self._run_job(uri, operation, failure, instance_uuid)
             except WrongState:
                 continue  # changed under us: re-read and decide again
-            target = (RUNNING_STATUSES if operation == 'start'
-                      else STOPPED_STATUSES)
+            target = (statuses.RUNNING if operation == 'start'
+                      else statuses.STOPPED_LIKE)
             # The status follows the job with a delay ("deferred status").
             status = self._wait_for(uri, lambda s: s in target,
                                     self._status_timeout, instance_uuid,
@@ -241,16 +268,16 @@ class ManagedCpc(object):
                              '%s)' % (uri, '/'.join(sorted(goal)), status))
 
     def _wait_for(self, uri, done, timeout, instance_uuid, failure):
-        return _poll(
+        return poll_until(
             lambda: self.partition_status(uri, instance_uuid, failure),
             done, timeout)
 
     def _run_job(self, uri, operation, failure, instance_uuid):
         """POST start/stop without waiting, then wait for the job quickly."""
         what = '%s partition %s' % (operation, uri)
-        effect = (frozenset(['starting']) | RUNNING_STATUSES
+        effect = (frozenset([statuses.STARTING]) | statuses.RUNNING
                   if operation == 'start'
-                  else frozenset(['stopping']) | STOPPED_STATUSES)
+                  else frozenset([statuses.STOPPING]) | statuses.STOPPED_LIKE)
 
         def action(client):
             method = getattr(self._partition(client, uri), operation)
@@ -272,7 +299,10 @@ class ManagedCpc(object):
     # -- operating system ---------------------------------------------------
 
     def os_messages(self, uri, instance_uuid=None, failure=None):
-        """The OS messages the HMC keeps for the partition (list of dicts)."""
+        """The OS messages the HMC keeps for the partition (list of dicts).
+
+        HMC: List OS Messages of a Partition.
+        """
         def action(client):
             result = self._partition(client, uri).list_os_messages()
             return list(result.get('os-messages', []))
@@ -284,9 +314,10 @@ class ManagedCpc(object):
                   instance_uuid=None):
         """Upload an ISO image (streamed from ``fileobj``) to the partition.
 
-        Uploading is not repeatable from a consumed stream, so a request
-        whose response was lost is not re-sent: it fails with ``failure``
-        and the caller may retry with a fresh stream.
+        HMC: Mount ISO Image. Uploading is not repeatable from a consumed
+        stream, so a request whose response was lost is not re-sent: it
+        fails with ``failure`` and the caller may retry with a fresh
+        stream.
         """
         self._sup.call(
             lambda client: self._partition(client, uri).mount_iso_image(
@@ -295,7 +326,10 @@ class ManagedCpc(object):
             failure=failure, instance_uuid=instance_uuid, mutating=True)
 
     def unmount_iso(self, uri, failure, instance_uuid=None):
-        """Remove the partition's ISO image; nothing mounted is fine."""
+        """Remove the partition's ISO image; nothing mounted is fine.
+
+        HMC: Get Partition Properties, then Unmount ISO Image.
+        """
         def action(client):
             partition = self._partition(client, uri)
             partition.pull_properties(['boot-iso-image-name'])

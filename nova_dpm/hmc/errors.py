@@ -46,6 +46,8 @@ from nova import exception
 from oslo_log import log as logging
 import zhmcclient
 
+from nova_dpm.hmc import gone
+
 LOG = logging.getLogger(__name__)
 
 
@@ -130,9 +132,7 @@ TABLE = (
     (Kind.AUTH,
      lambda exc, retry: isinstance(exc, zhmcclient.AuthError)),
     (Kind.NOT_FOUND,
-     lambda exc, retry: (isinstance(exc, (zhmcclient.NotFound,
-                                          zhmcclient.CeasedExistence)) or
-                         _status(exc, 404, (1,)))),
+     lambda exc, retry: gone.is_gone(exc)),
     (Kind.WRONG_STATE,
      lambda exc, retry: _status(exc, 409, (1,))),
     (Kind.RETRY_STATUS,

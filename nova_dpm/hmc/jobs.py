@@ -12,6 +12,8 @@ from oslo_log import log as logging
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import gone
+from nova_dpm.hmc import statuses
 
 LOG = logging.getLogger(__name__)
 
@@ -71,7 +73,7 @@ def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
         if job is None:
             raise failure(reason='%s: HMC job %s vanished (HTTP 404)' % (
                 what, job_uri))
-        if job.get('status') in ('complete', 'canceled'):
+        if job.get('status') in statuses.JOB_ENDED:
             delete()
             return _result(job, job_uri, what, failure)
         now = clock()
@@ -88,14 +90,15 @@ def get_job_status(client, job_uri):
     try:
         return client.session.get(job_uri)
     except zhmcclient.HTTPError as exc:
-        if exc.http_status == 404:
+        if gone.is_gone(exc):
             return None
         raise
 
 
 def _result(job, job_uri, what, failure):
     code = job.get('job-status-code')
-    if job.get('status') == 'canceled' or (code is not None and code >= 400):
+    if job.get('status') == statuses.JOB_CANCELED or (
+            code is not None and code >= 400):
         results = job.get('job-results') or {}
         message = results.get('message') if isinstance(results, dict) else ''
         raise failure(reason='%s: HMC job %s %s with HTTP %s.%s: %s' % (

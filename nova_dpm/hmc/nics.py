@@ -15,10 +15,21 @@
 Only this module (with the rest of ``nova_dpm.hmc``) touches zhmcclient
 objects for networking; ``nova_dpm.virt.dpm.network`` decides *what* NICs a
 partition gets and calls these methods to make them exist.
+
+Errors: every method is one supervised call through
+``HMCSupervisor.call``, which turns zhmcclient errors into Nova exceptions
+by the table in ``errors.py``: ``HypervisorUnavailable`` when the HMC
+cannot be reached or refuses the logon, ``WrongState`` on HTTP 409.1 (e.g.
+a NIC created while the partition is starting or stopping), and the
+caller's ``failure`` class (``failure(reason=...)``, default
+``HMCOperationFailed``) for any other refusal.
 """
 
 from nova_dpm.hmc import adapters
 from nova_dpm.hmc import errors
+
+#: API feature of CPCs without virtual switches (z17).
+NETWORK_EXPRESS_FEATURE = 'network-express-support'
 
 
 def _cpc(client, cpc_object_id):
@@ -47,13 +58,34 @@ class NicFacade(object):
         self._sup = supervisor
         self._cpc_oid = cpc_object_id
         self._ports = adapters.PortDirectory(supervisor, cpc_object_id)
+        # A hardware fact: read from the HMC once per service start.
+        self._virtual_switches = None
+
+    def uses_virtual_switches(self, failure):
+        """Whether OSA/HiperSockets NICs go through virtual switches.
+
+        True before z17. CPCs with the ``network-express-support`` API
+        feature (z17) have no virtual switches: every NIC names its adapter
+        port. HMC: List CPC API Features (an HMC too old to list them
+        predates z17: virtual switches), once per service start.
+        """
+        if self._virtual_switches is None:
+            # Two threads may both read it; they read the same answer.
+            self._virtual_switches = NETWORK_EXPRESS_FEATURE not in \
+                self._sup.call(
+                    lambda client: _cpc(client, self._cpc_oid)
+                    .list_api_features(),
+                    what='read the API features of CPC %s' % self._cpc_oid,
+                    failure=failure)
+        return self._virtual_switches
 
     def virtual_switch_uri(self, adapter_oid, port, failure):
         """URI of the virtual switch backing port ``port`` of an adapter.
 
         OSA and HiperSockets adapters are reached through the virtual switch
-        the HMC keeps per adapter port (CPCs before z17). Raises ``failure``
-        when the adapter has no such virtual switch.
+        the HMC keeps per adapter port (CPCs before z17). HMC: List Virtual
+        Switches of a CPC, then Get Virtual Switch Properties for each.
+        Raises ``failure`` when the adapter has no such virtual switch.
         """
         adapter_uri = '/api/adapters/' + adapter_oid
 
@@ -83,7 +115,11 @@ class NicFacade(object):
         return uri
 
     def network_port_uri(self, adapter_oid, port, failure):
-        """URI of network port ``port`` (its index) of an adapter."""
+        """URI of network port ``port`` (its index) of an adapter.
+
+        HMC: List Network Ports of the adapter (once per port and service
+        start). Raises ``failure`` when the adapter has no such port.
+        """
         return self._ports.uri(
             adapter_oid, port,
             what='find network port %d of adapter %s' % (port, adapter_oid),
@@ -95,10 +131,10 @@ class NicFacade(object):
     def create_nic(self, partition_uri, properties, failure):
         """Create a NIC unless one of that name exists; return its URI.
 
-        Idempotent: when the create request may have reached the HMC
-        without an answer, the partition is searched for the NIC by name
-        before anything is re-sent, so a lost response never yields two
-        NICs.
+        HMC: Create NIC. Idempotent: when the create request may have
+        reached the HMC without an answer, the partition is searched for the
+        NIC by name (List NICs of a Partition) before anything is re-sent,
+        so a lost response never yields two NICs.
         """
         name = properties['name']
 
@@ -115,7 +151,10 @@ class NicFacade(object):
             mutating=True, already_done=already_done)
 
     def nic_properties(self, nic_uri, failure):
-        """Full properties of a NIC (device number, MAC, ...)."""
+        """Full properties of a NIC (device number, MAC, ...).
+
+        HMC: Get NIC Properties.
+        """
 
         def read(client):
             partition_uri = nic_uri.split('/nics/')[0]
@@ -128,7 +167,10 @@ class NicFacade(object):
                               failure=failure)
 
     def nic_names(self, partition_uri, failure):
-        """Names of the NICs of a partition."""
+        """Names of the NICs of a partition.
+
+        HMC: List NICs of a Partition with full properties.
+        """
 
         def read(client):
             partition = _partition(client, self._cpc_oid, partition_uri)

@@ -27,18 +27,22 @@ from zhmcclient import mock
 # it is not exported by zhmcclient.mock itself.
 from zhmcclient.mock._urihandler import FakedHTTPError
 
+from nova_dpm.simulator.errors import HMCError
+from nova_dpm.simulator.errors import RuleViolation
 from nova_dpm.simulator import handlers
 from nova_dpm.simulator import jobs as jobs_mod
+from nova_dpm.simulator import rules
 from nova_dpm.simulator import storage_groups
+from nova_dpm.simulator import storage_volumes
 
 LOG = logging.getLogger(__name__)
 
 Reply = handlers.Reply
-HMCError = handlers.HMCError
 
 _PUBLIC = (('GET', '/api/version'), ('POST', '/api/sessions'))
 # Not allowed inside Submit Requests: session changes and nesting.
-_NOT_NESTABLE = ('/api/sessions', '/api/services/aggregation/submit')
+_NOT_NESTABLE = ('/api/sessions', '/api/sessions/this-session',
+                 '/api/services/aggregation/submit')
 
 
 def error_reply(method, path, status, reason, message, headers=None):
@@ -52,11 +56,13 @@ class Backend(object):
     """A faked HMC with the session, job and error rules of a real one."""
 
     def __init__(self, faked_session, userid, password, fault_board,
-                 job_duration):
+                 job_duration, stats=None):
         self.lock = threading.Lock()
         self.hmc = faked_session.hmc
         self.mock = mock.UriHandler(mock.URIS)
         self.jobs = jobs_mod.JobTable()
+        self.fulfilments = storage_volumes.Fulfilments(self.hmc)
+        self._stats = stats
         self.faults = fault_board
         self.iso_mounts = {}
         self._userid = userid
@@ -81,6 +87,11 @@ class Backend(object):
             else:
                 self._job_durations[operation] = float(seconds)
 
+    def set_fulfillment_delay(self, seconds):
+        """Seconds a fulfilled FCP volume stays pending before complete."""
+        with self.lock:
+            self.fulfilments.set_delay(seconds)
+
     def expire_sessions(self):
         with self.lock:
             for session_id in self._sessions:
@@ -102,7 +113,7 @@ class Backend(object):
     def resources(self):
         """A snapshot of what clients created, for leak checks."""
         with self.lock:
-            self.jobs.advance()
+            self._advance()
             partitions = []
             for cpc in self.hmc.cpcs.list():
                 partitions.extend(cpc.partitions.list())
@@ -117,6 +128,8 @@ class Backend(object):
                     for p in partitions),
                 'storage_groups': storage_groups.storage_group_names(
                     self.hmc),
+                'storage_volumes': storage_groups.count_storage_volumes(
+                    self.hmc),
                 'virtual_storage_resources':
                     storage_groups.count_virtual_storage_resources(self.hmc),
                 'iso_mounts': len(self.iso_mounts),
@@ -129,17 +142,31 @@ class Backend(object):
     def handle(self, method, path, session_id, body, on_logon=None):
         """Serve one request; return a Reply. Never raises."""
         with self.lock:
-            self.jobs.advance()
+            self._advance()
             return self._replied(method, path, session_id, body, on_logon,
                                  check_session=True)
+
+    def _advance(self):
+        self.jobs.advance()
+        self.fulfilments.advance()
 
     def serve_nested(self, method, path, body):
         """One request of a Submit Requests body (the lock is held)."""
         if path.split('?', 1)[0] in _NOT_NESTABLE:
-            return error_reply(method, path, 400, 5, '%s cannot be used '
-                               'in Submit Requests' % path)
+            return self._refused(method, path, rules.violation(
+                'submit-requests-nested',
+                '%s cannot be used in Submit Requests' % path))
         return self._replied(method, path, None, body, None,
                              check_session=False)
+
+    def _refused(self, method, path, violation):
+        """The answer to a request a rule refuses, counted in the stats."""
+        if self._stats is not None:
+            self._stats.count_violation(violation.rule_id)
+        LOG.debug('Refused %s %s by rule %s: %s', method, path,
+                  violation.rule_id, violation.message)
+        return error_reply(method, path, violation.status, violation.reason,
+                           violation.message)
 
     def _replied(self, method, path, session_id, body, on_logon,
                  check_session):
@@ -148,10 +175,15 @@ class Backend(object):
                     (method, path.split('?', 1)[0]) not in _PUBLIC:
                 self._check_session(session_id)
             return self._dispatch(method, path, session_id, body, on_logon)
+        except RuleViolation as exc:
+            return self._refused(method, path, exc)
         except HMCError as exc:
             return error_reply(method, path, exc.status, exc.reason,
                                exc.message)
         except FakedHTTPError as exc:
+            violation = rules.from_mock_error(exc)
+            if violation is not None:
+                return self._refused(method, path, violation)
             return error_reply(method, path, exc.http_status, exc.reason,
                                exc.message)
         except Exception as exc:
@@ -171,8 +203,8 @@ class Backend(object):
     def _logon(self, body, on_logon):
         if not isinstance(body, dict) or 'userid' not in body or \
                 'password' not in body:
-            raise HMCError(400, 5, 'Missing required field in request '
-                           'body: userid and password are required')
+            rules.refuse('request-required-field', 'Missing required field '
+                         'in request body: userid and password are required')
         userid_ok = hmac.compare_digest(str(body['userid']).encode(),
                                         self._userid.encode())
         password_ok = hmac.compare_digest(str(body['password']).encode(),

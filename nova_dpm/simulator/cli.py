@@ -24,7 +24,9 @@ import signal
 import sys
 import threading
 
+from nova_dpm.simulator import inventory
 from nova_dpm.simulator import simulator
+from nova_dpm.simulator import storage_volumes
 
 PROG = 'nova-dpm-hmc-simulator'
 DEFAULT_PORT = 6794
@@ -77,9 +79,11 @@ def build_parser():
                         '127.0.0.1)')
     parser.add_argument('--port', type=_port, default=DEFAULT_PORT,
                         help='HTTPS port (default %(default)s; 0: any)')
-    parser.add_argument('--inventory', metavar='FILE',
-                        help="HMC definition in zhmcclient's YAML format "
-                        '(default: a built-in z16-like CPC)')
+    parser.add_argument('--inventory', metavar='NAME|FILE',
+                        help='built-in inventory (%s; default %s) or an '
+                        "HMC definition in zhmcclient's YAML format" % (
+                            ', '.join(inventory.INVENTORIES),
+                            inventory.DEFAULT_INVENTORY))
     parser.add_argument('--state-dir', metavar='DIR',
                         help='keep the CA, the password and simulator.json '
                         'here, so a nova.conf made for this simulator works '
@@ -101,6 +105,11 @@ def build_parser():
                         'any free port)')
     parser.add_argument('--latency', type=_non_negative_float, default=0.0,
                         metavar='SECONDS', help='extra latency per request')
+    parser.add_argument('--fulfillment-delay', type=_non_negative_float,
+                        default=storage_volumes.DEFAULT_FULFILMENT_DELAY,
+                        metavar='SECONDS', help='how long a fulfilled FCP '
+                        'storage volume stays pending (default '
+                        '%(default)s)')
     parser.add_argument('--debug', action='store_true',
                         help='log every request')
     return parser
@@ -143,9 +152,12 @@ def main(argv=None):
         password = args.password
         if args.password_file:
             password = _read_password(args.password_file)
-        if args.inventory and not os.path.isfile(args.inventory):
+        if args.inventory and args.inventory not in inventory.MACHINES \
+                and not os.path.isfile(args.inventory):
             raise simulator.SimulatorError(
-                'inventory file %s does not exist' % args.inventory)
+                'inventory %s is neither a built-in inventory (%s) nor an '
+                'existing file' % (args.inventory,
+                                   ', '.join(inventory.INVENTORIES)))
         sim = simulator.HMCSimulator(
             hosts=hosts, port=args.port, state_dir=args.state_dir,
             inventory=args.inventory, userid=args.userid, password=password,
@@ -156,11 +168,13 @@ def main(argv=None):
         return 1
     try:
         sim.set_latency(args.latency)
+        sim.set_fulfillment_delay(args.fulfillment_delay)
         for host in sim.hosts:
             print('HMC simulator listening on https://%s:%d' %
                   (host, sim.port))
         print('CA certificate: %s' % sim.ca_file)
         print('Control API: %s' % sim.control_url)
+        print('Inventory: %s' % sim.info()['inventory'])
         print('Default CPC object-id: %s' % sim.cpc_object_id)
         print('Userid: %s (password in %s)' % (
             sim.userid, sim.info()['password_file']))

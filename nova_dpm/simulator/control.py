@@ -52,6 +52,8 @@ def _post_routes(sim):
             b['seconds'], b.get('operation')),
         '/faults/clear': lambda b: sim.clear_faults(),
         '/stats/reset': lambda b: sim.reset_stats(),
+        '/storage/fulfillment-delay': lambda b: sim.set_fulfillment_delay(
+            b['seconds']),
         '/inventory/cpc': lambda b: sim.update_cpc(b['properties']),
     }
 

@@ -114,7 +114,7 @@ class HMCSimulator(object):
         try:
             self._backend = backend_mod.Backend(
                 session, self.userid, self.password, self._faults,
-                self._job_duration)
+                self._job_duration, stats=self._stats)
         except ValueError as exc:
             raise SimulatorError(str(exc))
         front = server.FrontEnd(self._backend, self._faults, self._stats,
@@ -162,6 +162,8 @@ class HMCSimulator(object):
                 'port': self.port, 'ca_file': self.ca_file,
                 'cpc_object_id': self.cpc_object_id,
                 'control_url': self.control_url, 'userid': self.userid,
+                'inventory': self._inventory or
+                inventory_mod.DEFAULT_INVENTORY,
                 'password_file': os.path.join(self.state_dir,
                                               PASSWORD_FILE)}
 
@@ -207,6 +209,10 @@ class HMCSimulator(object):
 
     def set_job_duration(self, seconds, operation=None):
         self._backend.set_job_duration(seconds, operation)
+
+    def set_fulfillment_delay(self, seconds):
+        """Seconds a fulfilled FCP storage volume stays pending."""
+        self._backend.set_fulfillment_delay(seconds)
 
     def clear_faults(self):
         """Remove every fault rule and the latency; bring addresses up."""

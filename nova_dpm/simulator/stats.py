@@ -10,7 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Request accounting: benchmarks count HMC round trips with this."""
+"""Request accounting: benchmarks count HMC round trips with this.
+
+Requests refused by a rule of the real HMC (rules.py) are counted too, by
+rule id, so a test or a tempest run can show that the driver broke none.
+"""
 
 import collections
 import threading
@@ -64,6 +68,7 @@ class RequestStats(object):
         self._by_uri = collections.Counter()
         self._by_call = collections.Counter()
         self._logons = 0
+        self._violations = collections.Counter()
 
     def count(self, method, path):
         template = uri_template(path)
@@ -72,6 +77,10 @@ class RequestStats(object):
             self._by_method[method] += 1
             self._by_uri[template] += 1
             self._by_call['%s %s' % (method, template)] += 1
+
+    def count_violation(self, rule_id):
+        with self._lock:
+            self._violations[rule_id] += 1
 
     def count_logon(self):
         with self._lock:
@@ -89,4 +98,6 @@ class RequestStats(object):
                 'by_uri': dict(self._by_uri),
                 'by_call': dict(self._by_call),
                 'logons': self._logons,
+                'rule_violations': sum(self._violations.values()),
+                'rule_violations_by_rule': dict(self._violations),
             }

@@ -115,6 +115,22 @@ def remove_virtual_storage_resources(storage_group, partition_uri):
                 uris.remove(vsr.uri)
 
 
+def attached_partitions(hmc, storage_group):
+    """The partitions a storage group is attached to."""
+    found = []
+    for cpc in hmc.cpcs.list():
+        for partition in cpc.partitions.list():
+            if storage_group.uri in (
+                    partition.properties.get('storage-group-uris') or []):
+                found.append(partition)
+    return found
+
+
+def count_storage_volumes(hmc):
+    return sum(len(group.storage_volumes.list())
+               for group in _all_storage_groups(hmc))
+
+
 def count_virtual_storage_resources(hmc):
     return sum(len(group.virtual_storage_resources.list())
                for group in _all_storage_groups(hmc))

@@ -224,11 +224,15 @@ class DPMDriver(driver.ComputeDriver):
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
-        """Stop and delete the partition; already gone is success."""
+        """Stop the partition, remove its FCP storage, delete it.
+
+        Already gone is success. What is removed is found on the HMC (the
+        storage group is named after the instance), whatever the local
+        state file says; the Cinder volumes are never deleted.
+        """
         parts = self._ready
         try:
-            self._partition(instance).destroy(
-                parts.spawner.release_steps(instance))
+            parts.spawner.destroy(instance)
         finally:
             parts.subset.forget_snapshot()
 
@@ -284,13 +288,13 @@ class DPMDriver(driver.ComputeDriver):
         fails before ``spawn``), remove it.
         """
         storage = self._storage()
-        if not storage.recorded_wwpns(instance) and \
-                self._may_prepare_storage(instance):
+        wwpns = storage.known_wwpns(instance)
+        if not wwpns and self._may_prepare_storage(instance):
             uri = self._partition_for_volumes(instance)
             if uri is not None:
-                storage.prepare_storage(instance, uri)
+                wwpns = storage.prepare_storage(instance, uri)
                 self._ready.subset.forget_snapshot()
-        return storage.get_volume_connector(instance)
+        return storage.get_volume_connector(instance, wwpns)
 
     @staticmethod
     def _may_prepare_storage(instance):

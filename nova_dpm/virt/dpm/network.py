@@ -28,7 +28,9 @@ Two vif types are understood:
     OSA or HiperSockets adapter on a CPC before z17: the NIC is connected to
     the virtual switch the HMC keeps for that adapter port. For
     compatibility with networking-dpm, ``object_id`` may also name the
-    virtual switch itself.
+    virtual switch itself. On a CPC without virtual switches (z17,
+    ``network-express-support``) the NIC is connected to the adapter port,
+    as for ``dpm_adapter``.
 ``dpm_adapter`` (``VIF_TYPE_ADAPTER``)
     RoCE or CNA adapters, and every network adapter on z17 (which has no
     virtual switches): the NIC is connected to the adapter port directly.
@@ -227,7 +229,8 @@ class Networking(object):
         return parameters
 
     def _backing_properties(self, plan, failure):
-        if plan.vif_type == VIF_TYPE_VSWITCH:
+        if plan.vif_type == VIF_TYPE_VSWITCH and \
+                self._nics.uses_virtual_switches(failure):
             return {'virtual-switch-uri': self._nics.virtual_switch_uri(
                 plan.adapter_oid, plan.port, failure)}
         return {'network-adapter-port-uri': self._nics.network_port_uri(

@@ -55,21 +55,23 @@ from nova.compute import power_state
 from nova import exception
 from oslo_log import log as logging
 
+from nova_dpm.hmc import statuses
+
 LOG = logging.getLogger(__name__)
 
 NAME_PREFIX = 'OpenStack'
 
 POWER_STATES = {
-    'active': power_state.RUNNING,
-    'degraded': power_state.RUNNING,
-    'stopped': power_state.SHUTDOWN,
-    'reservation-error': power_state.SHUTDOWN,
-    'starting': power_state.NOSTATE,
-    'stopping': power_state.SHUTDOWN,
-    'paused': power_state.PAUSED,
-    'terminated': power_state.CRASHED,
-    'status-check': power_state.NOSTATE,
-    'communications-not-active': power_state.NOSTATE,
+    statuses.ACTIVE: power_state.RUNNING,
+    statuses.DEGRADED: power_state.RUNNING,
+    statuses.STOPPED: power_state.SHUTDOWN,
+    statuses.RESERVATION_ERROR: power_state.SHUTDOWN,
+    statuses.STARTING: power_state.NOSTATE,
+    statuses.STOPPING: power_state.SHUTDOWN,
+    statuses.PAUSED: power_state.PAUSED,
+    statuses.TERMINATED: power_state.CRASHED,
+    statuses.STATUS_CHECK: power_state.NOSTATE,
+    statuses.COMMUNICATIONS_NOT_ACTIVE: power_state.NOSTATE,
 }
 
 _DESCRIPTION_HEADER = 'Managed by OpenStack Nova (nova-dpm). Do not change.'
@@ -223,13 +225,14 @@ class InstancePartition(object):
         :param release_steps: callables ``step(partition_uri)`` that detach
             what deleting the partition would not remove (storage-group
             attachments, ISO images); run after the stop, before the delete.
+        :returns: True when a partition was found (and deleted)
         """
         failure = failure or exception.InstanceTerminationFailure
         found = self.find()
         if found is None:
             LOG.info('Partition %s does not exist: nothing to destroy',
                      self.name, instance=self.instance)
-            return
+            return False
         try:
             self._cpc.stop_partition(found.uri, failure, self.instance.uuid)
             for step in release_steps:
@@ -238,5 +241,6 @@ class InstancePartition(object):
         except exception.InstanceNotFound:
             LOG.info('Partition %s disappeared while being destroyed',
                      self.name, instance=self.instance)
-            return
+            return False
         LOG.info('Deleted partition %s', self.name, instance=self.instance)
+        return True

@@ -9,13 +9,15 @@ which decides:
   what is left on the HMC and return quietly, so Nova's own "deleted during
   build" handling takes over;
 * otherwise: roll back everything this spawn created on the HMC (stop the
-  partition, detach storage groups and ISO images, delete the partition,
-  which removes its NICs and HBAs) and raise ``InstanceDeployFailure``
-  naming the step and the cause, so Nova reschedules.  Bad requests found
-  before any HMC change (``InvalidInput``, ``ImageUnacceptable``, ...) are
-  raised unchanged: Nova aborts those builds instead of rescheduling them.
+  partition, detach and delete its storage group, unmount ISO images,
+  delete the partition, which removes its NICs and HBAs) and raise
+  ``InstanceDeployFailure`` naming the step and the cause, so Nova
+  reschedules.  Bad requests found before any HMC change
+  (``InvalidInput``, ``ImageUnacceptable``, ...) are raised unchanged:
+  Nova aborts those builds instead of rescheduling them.
 
-Volumes are never deleted: the rollback only detaches them.
+Cinder volumes are never deleted: deleting the storage group removes the
+HMC's storage volume objects, not the LUNs behind them.
 
 Boot from volume: Nova asks ``get_volume_connector`` for the initiator
 WWPNs *before* ``spawn`` (Cinder must map the volume first), so the driver
@@ -30,7 +32,7 @@ from nova.compute import vm_states
 from nova import exception
 from oslo_log import log as logging
 
-from nova_dpm.hmc import cpc as cpc_mod
+from nova_dpm.hmc import statuses
 from nova_dpm.virt.dpm import partition as partition_mod
 
 LOG = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ class Spawner(object):
         if found is None:
             return self._cpc.create_partition(
                 self._partition_properties(instance), failure, instance.uuid)
-        if found.get('status') not in cpc_mod.STOPPED_STATUSES:
+        if found.get('status') not in statuses.STOPPED_LIKE:
             raise failure(reason='partition %s already exists and is %s, '
                           'not stopped' % (name, found.get('status')))
         LOG.info('Reusing stopped partition %s', name, instance=instance)
@@ -193,7 +195,7 @@ class Spawner(object):
         target = partition_mod.InstancePartition(
             self._cpc, self._subset.host, instance)
         try:
-            target.destroy(self.release_steps(instance))
+            self.destroy(instance)
         except Exception as exc:
             LOG.error('Could not remove partition %(name)s: %(cause)s; '
                       'delete it on the HMC (nova-dpm retries when the '
@@ -201,6 +203,19 @@ class Spawner(object):
                       {'name': target.name, 'cause': exc}, instance=instance)
             return False
         return True
+
+    def destroy(self, instance):
+        """Stop, release and delete the instance's partition, if any.
+
+        Without a partition, FCP storage it may have left on the HMC (a
+        storage group of an earlier, interrupted destroy) is removed too.
+        Raises what the HMC failure maps to.
+        """
+        target = partition_mod.InstancePartition(
+            self._cpc, self._subset.host, instance)
+        if not target.destroy(self.release_steps(instance)) and \
+                self._storage is not None:
+            self._storage.release(instance, None)
 
     def release_steps(self, instance):
         """What must be detached before the partition is deleted."""

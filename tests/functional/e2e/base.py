@@ -6,6 +6,7 @@ The demo (tools/demo.py) runs a scenario on this same base class.
 """
 
 import json
+import logging
 import os
 import sys
 import time
@@ -18,6 +19,8 @@ import urllib3
 import nova_dpm.conf  # noqa: F401 (registers [dpm])
 from nova_dpm.hmc import connections
 from nova_dpm.simulator import HMCSimulator
+from nova_dpm.simulator import inventory
+from tests.functional.virt import driver_base
 
 FC_BOOT_VOLUME = '6f3c7ea4-1a2b-4c5d-8e9f-0a1b2c3d4e5f'
 FC_DATA_VOLUME = '7a4d8fb5-2b3c-4d6e-9fa0-1b2c3d4e5f60'
@@ -67,10 +70,22 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
     # Runtime reconnection budget: about this many seconds of outage.
     CONNECT_RETRIES = 30
 
+    #: Built-in CPC kind of the simulated HMC (inventory.INVENTORIES).
+    INVENTORY = inventory.DEFAULT_INVENTORY
+
     def setUp(self):
-        self.sim = HMCSimulator(job_duration=self.JOB_DURATION)
+        # Nova's thread pools log their shutdown after the test's log
+        # capture has ended: noise on the runner's console.
+        logging.getLogger('nova.thread_pool_factory').setLevel(
+            logging.WARNING)
+        self.sim = HMCSimulator(job_duration=self.JOB_DURATION,
+                                inventory=self.INVENTORY)
         self.sim.start()
         self.addCleanup(self.sim.stop)
+        # Runs before the simulator stops (cleanups run in reverse).
+        # Nova's base class clears the test's attributes before this
+        # runs, so the simulator is passed along.
+        self.addCleanup(self.assert_no_rule_violations, self.sim)
         self.state_path = self.useFixture(fixtures.TempDir()).path
         self.flags(compute_driver='dpm.DPMDriver',
                    state_path=self.state_path)
@@ -110,6 +125,10 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
             hmc=[sim.host], hmc_port=sim.port, hmc_username=sim.userid,
             hmc_password=sim.password, hmc_ca_file=sim.ca_file,
             cpc_object_id=sim.cpc_object_id,
+            # HBAs on CPCs without storage management (z13) use these.
+            physical_storage_adapter_mappings=[
+                '%s:0' % oid for oid in
+                inventory.MACHINES[self.INVENTORY].fcp_adapter_oids],
             max_processors=self.MAX_PROCESSORS,
             max_memory=self.MAX_MEMORY,
             connect_timeout=2, connect_retries=self.CONNECT_RETRIES,
@@ -130,6 +149,21 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
         server = self.api.post_server({'server': server})
         return self._wait_for_state_change(server, expected_state,
                                            max_retries=60)
+
+    def assert_no_rule_violations(self, sim):
+        """Nova's use of the driver made the HMC refuse nothing."""
+        stats = sim.stats()
+        self.assertEqual(0, stats['rule_violations'],
+                         'requests the HMC refuses by its rules: %s'
+                         % stats['rule_violations_by_rule'])
+
+    def boot_settings(self, server):
+        """Boot settings of the server's partition (driver_base)."""
+        driver = self.compute.manager.driver
+        names = [n for n in self.partitions() if server['id'] in n]
+        self.assertEqual(1, len(names), 'partition of %s' % server['id'])
+        return driver_base.boot_settings(driver._ready.supervisor,
+                                         self.sim.cpc_object_id, names[0])
 
     def partitions(self):
         """Names of the partitions on the simulated HMC."""

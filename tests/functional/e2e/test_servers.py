@@ -44,6 +44,51 @@ class TestServerLifecycle(base.DPMNovaTestCase):
         self.assertEqual((0, 0, 0), (left['nics'], left['hbas'],
                                      left['storage_group_attachments']))
 
+    def test_boot_from_a_fulfilled_storage_volume_and_attach_data(self):
+        # The storage-management CPC (z16): the partition boots from a
+        # storage volume of its group, fulfilled with Cinder's LUN.
+        server = self._boot_from_volume('bfv-sg')
+        boot = self.boot_settings(server)
+        self.assertEqual('storage-volume', boot['boot-device'])
+        self.assertEqual(('boot', 'complete', 'OpenStack-' +
+                          base.FC_BOOT_VOLUME),
+                         (boot['volume']['usage'],
+                          boot['volume']['fulfillment-state'],
+                          boot['volume']['name']))
+        self.assertEqual({(base.TARGET_WWPN, '0' * 16)}, {
+            (p['target-world-wide-port-name'], p['logical-unit-number'])
+            for p in boot['volume']['paths']})
+
+        # A data volume attaches to and detaches from the running server.
+        self.api.post_server_volume(server['id'], {'volumeAttachment': {
+            'volumeId': base.FC_DATA_VOLUME}})
+        # The API lists the attachment before the driver has made it.
+        self.wait_until(lambda: self.volume_usages() == ['boot', 'data'],
+                        what='the data volume in the storage group')
+        self._wait_for_volume_attach(server['id'], base.FC_DATA_VOLUME)
+        self.api.delete_server_volume(server['id'], base.FC_DATA_VOLUME)
+        self._wait_for_volume_detach(server['id'], base.FC_DATA_VOLUME)
+        self.wait_until(lambda: self.volume_usages() == ['boot'],
+                        what='the data volume to leave the storage group')
+
+        self._delete_server(server)
+        left = self.sim.resources()
+        self.assertEqual(([], [], 0, 0), (left['partitions'],
+                                          left['storage_groups'],
+                                          left['storage_volumes'],
+                                          left['storage_group_attachments']))
+
+    def volume_usages(self):
+        """Usages of the storage volumes of the HMC's only group."""
+        def read(client):
+            groups = client.consoles.console.storage_groups.list()
+            self.assertEqual(1, len(groups))
+            volumes = groups[0].storage_volumes.list()
+            for volume in volumes:
+                volume.pull_full_properties()
+            return sorted(v.properties['usage'] for v in volumes)
+        return self.compute.manager.driver._ready.supervisor.call(read)
+
     def test_boot_from_iso_image(self):
         data = b'ISO9660' * 585
         image = {
@@ -88,3 +133,37 @@ class TestServerLifecycle(base.DPMNovaTestCase):
         names = [n for n in statuses if server['id'] in n]
         self.assertEqual(1, len(names), 'partition of %s' % server['id'])
         return statuses[names[0]]
+
+
+class TestBootFromVolumeOnHbaCpc(base.DPMNovaTestCase):
+    """A CPC without storage management (z13): the volume through HBAs."""
+
+    INVENTORY = 'z13'
+
+    def test_boot_from_volume_through_an_hba(self):
+        server = self._boot_from_volume('bfv-hba')
+        boot = self.boot_settings(server)
+        self.assertEqual(('storage-adapter', base.TARGET_WWPN, '0' * 16),
+                         (boot['boot-device'],
+                          boot['boot-world-wide-port-name'],
+                          boot['boot-logical-unit-number']))
+        self.assertIn('/hbas/', boot['boot-storage-device'])
+        self._delete_server(server)
+        left = self.sim.resources()
+        self.assertEqual(([], 0, []), (left['partitions'], left['hbas'],
+                                       left['storage_groups']))
+
+
+class TestBootFromVolumeOnZ17(base.DPMNovaTestCase):
+    """z17: storage groups, and no virtual switches."""
+
+    INVENTORY = 'z17'
+
+    def test_boot_from_a_storage_volume(self):
+        server = self._boot_from_volume('bfv-z17')
+        boot = self.boot_settings(server)
+        self.assertEqual(('storage-volume', 'boot', 'complete'),
+                         (boot['boot-device'], boot['volume']['usage'],
+                          boot['volume']['fulfillment-state']))
+        self._delete_server(server)
+        self.assertEqual([], self.sim.resources()['storage_groups'])

@@ -23,11 +23,22 @@ from nova_dpm.simulator import HMCSimulator
 JOB_SECONDS = 0.2
 
 
+def read_banner(process):
+    """What nova-dpm-hmc-simulator prints up to its ``State:`` line."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith('State:'):
+            break
+    return ''.join(lines)
+
+
 class SimulatorTestCase(testtools.TestCase):
     """Starts an HMCSimulator (short jobs) and logs sessions off at the end."""
 
     hosts = ('127.0.0.1',)
     control_port = None
+    inventory = None
 
     def setUp(self):
         super(SimulatorTestCase, self).setUp()
@@ -35,7 +46,8 @@ class SimulatorTestCase(testtools.TestCase):
         # runner's console.
         self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(hosts=self.hosts, job_duration=JOB_SECONDS,
-                                control_port=self.control_port)
+                                control_port=self.control_port,
+                                inventory=self.inventory)
         self.sim.start()
         self.addCleanup(self.sim.stop)
 

@@ -159,12 +159,7 @@ class CommandLineTest(testtools.TestCase):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=self.env)
         self.addCleanup(process.kill)
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith('State:'):
-                break
-        output = ''.join(lines)
+        output = base.read_banner(process)
         with open(os.path.join(state_dir, 'simulator.json')) as f:
             info = json.load(f)
         self.assertIn('https://127.0.0.1:%d' % info['port'], output)

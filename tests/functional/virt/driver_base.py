@@ -1,9 +1,12 @@
 """A DPMDriver configured through ``[dpm]`` against the HTTPS simulator.
 
-Each test gets its own simulator (short jobs), a temporary state_path and
-a driver whose ``init_host`` built a real HMCSupervisor with TLS verified.
+Each test gets its own simulator (short jobs) on one of the built-in CPC
+kinds, a temporary state_path and a driver whose ``init_host`` built a
+real HMCSupervisor with TLS verified. Every test ends by checking that the
+simulated HMC refused nothing by its rules (``rule_violations == 0``).
 """
 
+import sys
 import uuid
 
 import fixtures
@@ -32,43 +35,111 @@ def boot_bdi(volume_id='vol-1'):
             'data': {'target_wwn': [TARGET], 'target_lun': 1}}}]}
 
 
-def vifs(count):
+def vifs(count, adapter_oid=inventory.OSA_ADAPTER_OID):
     from nova.network import model as network_model
     return network_model.NetworkInfo([network_model.VIF(
         id=str(uuid.UUID(int=index)), type='dpm_vswitch',
         address='fa:16:3e:00:00:%02x' % index,
-        details={'object_id': inventory.OSA_ADAPTER_OID, 'port': 0},
+        details={'object_id': adapter_oid, 'port': 0},
         network=network_model.Network(id='net'))
         for index in range(1, count + 1)])
 
 
-class DriverTestCase(testtools.TestCase):
-    """On the default CPC, which has dpm-storage-management.
+def boot_settings(supervisor, cpc_object_id, partition_name):
+    """The partition's boot-* properties and ``volume``, its boot volume.
 
-    Subclasses with ``storage_management = False`` run on a CPC without it
-    (boot volumes reached through HBAs instead of a storage group).
+    ``volume`` holds the properties of the storage volume that
+    ``boot-storage-volume`` names, when it is a volume of a group attached
+    to the partition (else None). Read through ``supervisor``.
+    """
+
+    def read(client):
+        cpc = client.cpcs.resource_object('/api/cpcs/' + cpc_object_id)
+        partition = cpc.partitions.find(name=partition_name)
+        partition.pull_full_properties()
+        found = {k: v for k, v in partition.properties.items()
+                 if k.startswith('boot-')}
+        found['volume'] = None
+        groups = client.consoles.console.storage_groups
+        for sg_uri in partition.properties.get('storage-group-uris') or []:
+            for volume in groups.resource_object(
+                    sg_uri).storage_volumes.list():
+                if volume.uri == found.get('boot-storage-volume'):
+                    volume.pull_full_properties()
+                    found['volume'] = dict(volume.properties)
+        return found
+
+    return supervisor.call(read, what='read boot settings of %s'
+                           % partition_name)
+
+
+def on_every_kind(cls):
+    """Run a test case on every built-in CPC kind of the simulator.
+
+    ``cls`` runs on its own ``inventory`` (the default: z16, storage
+    groups); a subclass ``<name>_<kind>`` is added to its module for each
+    other kind (z17: storage groups and NICs by adapter port; z13: HBAs).
+    """
+    module = sys.modules[cls.__module__]
+    for kind in inventory.INVENTORIES:
+        if kind == cls.inventory:
+            continue
+        name = '%s_%s' % (cls.__name__, kind)
+        setattr(module, name, type(cls)(name, (cls,), {
+            'inventory': kind, '__module__': cls.__module__,
+            '__doc__': '%s On the %s CPC kind.' % (cls.__doc__ or '',
+                                                   kind)}))
+    return cls
+
+
+class DriverTestCase(testtools.TestCase):
+    """On the default CPC kind (z16: storage groups, virtual switches).
+
+    Subclasses choose another built-in kind with ``inventory`` (see
+    :func:`on_every_kind`).
     """
 
     host = 'compute-1'
-    storage_management = True
+    inventory = inventory.DEFAULT_INVENTORY
+    #: Rule violations the test provokes on purpose (checked at the end).
+    expected_rule_violations = 0
+
+    @property
+    def machine(self):
+        """The simulated CPC kind and the object-ids of its adapters."""
+        return inventory.MACHINES[self.inventory]
+
+    @property
+    def storage_management(self):
+        return self.machine.storage_management
 
     def setUp(self):
         super().setUp()
         # Logs go with the test result (shown when it fails), not to the
         # runner's console.
         self.useFixture(fixtures.FakeLogger(level='DEBUG'))
-        self.sim = HMCSimulator(job_duration=JOB_SECONDS)
+        self.sim = HMCSimulator(job_duration=JOB_SECONDS,
+                                inventory=self.inventory)
         self.sim.start()
         self.addCleanup(self.sim.stop)
-        if not self.storage_management:
-            # A z13-era CPC: FCP access through HBAs.
-            self.sim.update_cpc({'available-features-list': [
-                {'name': 'dpm-storage-management', 'state': False,
-                 'description': ''}]})
+        # Runs before the simulator stops (cleanups run in reverse).
+        self.addCleanup(self.assertRuleViolations)
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self.state_path = self.useFixture(fixtures.TempDir()).path
         self.configure(self.host)
         self.driver = self.make_driver()
+
+    def assertRuleViolations(self):
+        """The HMC refused exactly what the test broke on purpose."""
+        stats = self.sim.stats()
+        self.assertEqual(
+            self.expected_rule_violations, stats['rule_violations'],
+            'requests the HMC refuses by its rules (simulator/RULES.rst): '
+            '%s' % stats['rule_violations_by_rule'])
+
+    def vifs(self, count):
+        """``count`` ports on this CPC kind's NIC adapter."""
+        return vifs(count, self.machine.nic_adapter_oid)
 
     def configure(self, host):
         self.conf.config(host=host, state_path=self.state_path)
@@ -78,7 +149,7 @@ class DriverTestCase(testtools.TestCase):
             hmc_ca_file=self.sim.ca_file, cpc_object_id=self.sim.cpc_object_id,
             max_processors=8, max_memory=65536,
             physical_storage_adapter_mappings=[
-                '%s:0' % oid for oid in inventory.FCP_ADAPTER_OIDS],
+                '%s:0' % oid for oid in self.machine.fcp_adapter_oids],
             connect_timeout=5, read_timeout=3, connect_retries=2,
             startup_connect_retries=0, read_retries=1, retries_number=2,
             retry_after=0, max_retry_interval=1, hmc_session_pool_size=2,
@@ -104,10 +175,22 @@ class DriverTestCase(testtools.TestCase):
         return instance
 
     def spawn(self, instance, network_info=None, bdi=None, power_on=True):
+        """``driver.spawn`` from a boot volume (by default)."""
         self.driver.spawn(None, instance, None, [], None, {},
                           network_info=network_info,
                           block_device_info=bdi if bdi is not None
                           else boot_bdi(), power_on=power_on)
+
+    def hmc(self, action, what='read the simulated HMC'):
+        """``action(zhmcclient.Client)`` through the driver's supervisor."""
+        return self.driver._ready.supervisor.call(action, what=what)
+
+    def boot_settings(self, instance):
+        """See :func:`boot_settings`."""
+        return boot_settings(
+            self.driver._ready.supervisor, self.sim.cpc_object_id,
+            driver_mod.partition_mod.partition_name(self.host,
+                                                    instance.uuid))
 
     def assertNothingLeft(self):
         resources = self.sim.resources()
@@ -116,5 +199,6 @@ class DriverTestCase(testtools.TestCase):
         self.assertEqual(0, resources['hbas'])
         self.assertEqual(0, resources['storage_group_attachments'])
         self.assertEqual([], resources['storage_groups'])
+        self.assertEqual(0, resources['storage_volumes'])
         self.assertEqual(0, resources['virtual_storage_resources'])
         self.assertEqual(0, resources['iso_mounts'])

@@ -70,12 +70,13 @@ class TestHostResources(driver_base.DriverTestCase):
                       tree.data(self.host).traits)
 
 
+@driver_base.on_every_kind
 class TestInstanceVerbs(driver_base.DriverTestCase):
 
     def setUp(self):
         super().setUp()
         self.inst = self.instance(vcpus=2, memory_mb=4096)
-        self.spawn(self.inst, network_info=driver_base.vifs(2))
+        self.spawn(self.inst, network_info=self.vifs(2))
 
     def state(self, use_cache=False):
         return self.driver.get_info(self.inst, use_cache=use_cache).state
@@ -95,6 +96,23 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
             self.assertEqual(0, resources['storage_group_attachments'])
             self.assertEqual(2, resources['hbas'])
         self.assertEqual(power_state.RUNNING, self.state())
+
+    def test_partition_boots_as_the_hmc_requires(self):
+        boot = self.boot_settings(self.inst)
+        if self.storage_management:
+            self.assertEqual('storage-volume', boot['boot-device'])
+            volume = boot['volume']
+            self.assertEqual(('boot', 'complete', 'OpenStack-vol-1'), (
+                volume['usage'], volume['fulfillment-state'],
+                volume['name']))
+            self.assertEqual(
+                {(driver_base.TARGET, '0000000000000001')},
+                {(p['target-world-wide-port-name'],
+                  p['logical-unit-number']) for p in volume['paths']})
+        else:
+            self.assertEqual('storage-adapter', boot['boot-device'])
+            self.assertEqual(driver_base.TARGET,
+                             boot['boot-world-wide-port-name'])
 
     def test_listing(self):
         self.assertEqual([self.inst.name], self.driver.list_instances())
@@ -147,6 +165,39 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
         self.assertEqual(2, len(connector['wwpns']))
         self.assertTrue(connector['multipath'])
 
+    def data_volumes(self):
+        """Names of the group's data volumes, fulfilled or being so."""
+        def read(client):
+            found = []
+            for group in client.consoles.console.storage_groups.list():
+                for volume in group.storage_volumes.list():
+                    volume.pull_full_properties()
+                    props = volume.properties
+                    if props['usage'] == 'data' and props[
+                            'fulfillment-state'] in ('pending', 'complete'):
+                        found.append(props['name'])
+            return sorted(found)
+        return self.hmc(read) if self.storage_management else []
+
+    def test_volumes_attach_and_detach_running_and_stopped(self):
+        first = driver_base.boot_bdi('data-1')['block_device_mapping'][0][
+            'connection_info']
+        second = driver_base.boot_bdi('data-2')['block_device_mapping'][0][
+            'connection_info']
+        first['data']['target_lun'] = 2
+        second['data']['target_lun'] = 3
+        self.driver.attach_volume(None, first, self.inst, '/dev/sdb')
+        self.driver.power_off(self.inst)
+        self.driver.attach_volume(None, second, self.inst, '/dev/sdc')
+        if self.storage_management:
+            self.assertEqual(['OpenStack-data-1', 'OpenStack-data-2'],
+                             self.data_volumes())
+        self.driver.detach_volume(None, second, self.inst, '/dev/sdc')
+        self.driver.power_on(None, self.inst, None)
+        self.driver.detach_volume(None, first, self.inst, '/dev/sdb')
+        self.assertEqual([], self.data_volumes())
+        self.assertEqual(power_state.RUNNING, self.state())
+
     def test_hmc_errors_reach_nova_as_nova_exceptions(self):
         self.sim.fail_next(10, 400, 8, method='POST',
                            uri=r'/operations/stop$')
@@ -155,6 +206,7 @@ class TestInstanceVerbs(driver_base.DriverTestCase):
         self.assertIn('400', str(exc))
 
 
+@driver_base.on_every_kind
 class TestTwoHostsOnOneCpc(driver_base.DriverTestCase):
 
     host = 'cmp-1.example.org'
@@ -171,14 +223,3 @@ class TestTwoHostsOnOneCpc(driver_base.DriverTestCase):
         self.configure(self.host)
         self.assertEqual([mine.uuid], self.driver.list_instance_uuids())
         self.assertEqual(2, len(self.sim.resources()['partitions']))
-
-
-class TestInstanceVerbsHBA(TestInstanceVerbs):
-    """The same verbs on a CPC without dpm-storage-management (HBAs)."""
-
-    storage_management = False
-
-
-class TestTwoHostsOnOneCpcHBA(TestTwoHostsOnOneCpc):
-
-    storage_management = False

@@ -24,14 +24,29 @@ STEPS = [
      SG),
     ('prepare booting from the volume', 'POST',
      r'^/api/partitions/[^/]+/operations/attach-storage-group$', SG),
+    # The boot storage volume: created, fulfilled, then named for boot.
+    ('prepare booting from the volume', 'POST',
+     r'^/api/storage-groups/[^/]+/operations/modify$', SG),
+    ('prepare booting from the volume', 'POST',
+     r'/operations/fulfill-fcp-storage-volume$', SG),
     ('prepare booting from the volume', 'POST',
      r'^/api/partitions/[^/]+$', None),
     ('start the partition', 'POST', r'/operations/start$', None),
 ]
 
+# What destroy (and every rollback) sends, by the same columns.
+DESTROY_STEPS = [
+    ('POST', r'/operations/stop$', None),
+    ('POST', r'/operations/detach-storage-group$', SG),
+    ('POST', r'^/api/storage-groups/[^/]+/operations/delete$', SG),
+    ('DELETE', r'^/api/partitions/[^/]+/hbas/[^/]+$', HBA),
+    ('DELETE', r'^/api/partitions/[^/]+$', None),
+]
 
+
+@driver_base.on_every_kind
 class TestSpawnFaultMatrix(driver_base.DriverTestCase):
-    """On a CPC with storage groups (see TestSpawnFaultMatrixHBA)."""
+    """Every step of spawn, on every CPC kind."""
 
     @property
     def steps(self):
@@ -43,7 +58,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         instance = self.instance()
         inject(self, step, method, uri, instance)
         return instance, lambda: self.spawn(
-            instance, network_info=driver_base.vifs(2))
+            instance, network_info=self.vifs(2))
 
     def expect_failure(self, inject):
         for step, method, uri in self.steps:
@@ -87,7 +102,7 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         self.sim.fail_job_next(1, operation='start')
         exc = self.assertRaises(
             exception.InstanceDeployFailure, self.spawn, instance,
-            network_info=driver_base.vifs(2))
+            network_info=self.vifs(2))
         self.assertIn('start the partition', str(exc))
         self.assertNothingLeft()
 
@@ -99,9 +114,62 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
                 instance.task_state = task_states.DELETING
             instance.refresh_mock.side_effect = deleting
             self.sim.fail_next(3, 500, 0, method=method, uri=uri)
-            self.spawn(instance, network_info=driver_base.vifs(2))
+            self.spawn(instance, network_info=self.vifs(2))
             self.sim.clear_faults()
             self.assertNothingLeft()
+
+    def destroy_steps(self):
+        mode = SG if self.storage_management else HBA
+        return [(method, uri) for method, uri, storage in DESTROY_STEPS
+                if storage in (None, mode)]
+
+    def test_destroy_lost_response_is_absorbed(self):
+        for method, uri in self.destroy_steps():
+            instance = self.instance()
+            self.spawn(instance, network_info=self.vifs(1))
+            self.sim.lose_response_next(1, method=method, uri=uri)
+            self.driver.destroy(None, instance, None)
+            self.sim.clear_faults()
+            self.assertNothingLeft()
+
+    def test_destroy_failing_then_repeated_leaves_nothing(self):
+        for method, uri in self.destroy_steps():
+            instance = self.instance()
+            self.spawn(instance, network_info=self.vifs(1))
+            self.sim.fail_next(3, 500, 0, method=method, uri=uri)
+            exc = self.assertRaises(exception.InstanceTerminationFailure,
+                                    self.driver.destroy, None, instance,
+                                    None)
+            self.assertNotIn(self.sim.password, str(exc))
+            self.sim.clear_faults()
+            # Nova retries the delete.
+            self.driver.destroy(None, instance, None)
+            self.assertNothingLeft()
+
+    def storage_groups_only(self):
+        if not self.storage_management:
+            self.skipTest('HBAs: no storage volume to fulfil')
+
+    def test_pending_fulfilment_is_waited_for(self):
+        self.storage_groups_only()
+        self.sim.set_fulfillment_delay(1.5)
+        instance = self.instance()
+        self.spawn(instance, network_info=self.vifs(1))
+        self.assertEqual('storage-volume',
+                         self.boot_settings(instance)['boot-device'])
+
+    def test_fulfilment_pending_beyond_the_budget_names_the_volume(self):
+        self.storage_groups_only()
+        self.conf.config(group='dpm', operation_timeout=2)
+        self.driver = self.make_driver()
+        self.sim.set_fulfillment_delay(600)
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.spawn,
+                                self.instance(), network_info=self.vifs(1))
+        self.assertIn('prepare booting from the volume', str(exc))
+        self.assertRegex(str(exc), r'storage volume /api/storage-groups/'
+                         r'[^/]+/storage-volumes/[^ ]+ is still not '
+                         r'fulfilled after 2 s')
+        self.assertNothingLeft()
 
     def test_lasting_outage_then_nova_destroy_leaves_nothing(self):
         instance = self.instance()
@@ -109,15 +177,9 @@ class TestSpawnFaultMatrix(driver_base.DriverTestCase):
         self.sim.set_job_duration(0.5, operation='start')
         self.sim.fail_next(50, 503, 0, method='DELETE')
         self.assertRaises(exception.InstanceDeployFailure, self.spawn,
-                          instance, network_info=driver_base.vifs(2))
+                          instance, network_info=self.vifs(2))
         self.assertEqual(1, len(self.sim.resources()['partitions']))
         self.sim.clear_faults()
         # What Nova's build clean-up does after a failed spawn.
         self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
-
-
-class TestSpawnFaultMatrixHBA(TestSpawnFaultMatrix):
-    """The same on a CPC without dpm-storage-management."""
-
-    storage_management = False

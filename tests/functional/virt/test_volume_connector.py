@@ -5,12 +5,14 @@ volume to them first), so the driver creates the partition early, stopped;
 spawn reuses it and every failure path removes it.
 """
 
+import os
 import re
 
 from nova.compute import task_states
 from nova.compute import vm_states
 from nova import exception
 
+from nova_dpm.virt.dpm import wwpn_store
 from tests.functional.virt import driver_base
 
 PARTITIONS = r'^/api/cpcs/[^/]+/partitions$'
@@ -19,8 +21,9 @@ HBAS = r'^/api/partitions/[^/]+/hbas$'
 SIMULATED_WWPN = re.compile(r'^c05076[0-9a-f]{10}$')
 
 
+@driver_base.on_every_kind
 class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
-    """On the default CPC (storage groups)."""
+    """Nova's order of calls, on every CPC kind."""
 
     def connector(self, instance):
         return self.driver.get_volume_connector(instance)
@@ -42,7 +45,7 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
         name = list(self.statuses())[0]
         self.assertIn(instance.uuid, name)
 
-        self.spawn(instance, network_info=driver_base.vifs(1))
+        self.spawn(instance, network_info=self.vifs(1))
         self.assertEqual({name: 'active'}, self.statuses())
         self.assertEqual(wwpns, self.connector(instance)['wwpns'])
         resources = self.driver.get_available_resource(self.host)
@@ -122,6 +125,27 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
             self.assertEqual([], self.connector(instance)['wwpns'])
         self.assertNothingLeft()
 
+    def test_destroy_without_the_state_file_leaves_nothing(self):
+        # The HMC is the source of truth (issue 17 item 7).
+        instance = self.instance()
+        wwpns = self.connector(instance)['wwpns']
+        self.spawn(instance)
+        os.unlink(os.path.join(self.state_path, wwpn_store.FILE_NAME))
+        if self.storage_management:
+            # Read back from the storage group named after the instance.
+            self.assertEqual(wwpns, self.connector(instance)['wwpns'])
+        self.driver.destroy(None, instance, None)
+        self.assertNothingLeft()
+
+    def test_destroy_with_a_damaged_state_file_leaves_nothing(self):
+        instance = self.instance()
+        self.spawn(instance)
+        with open(os.path.join(self.state_path, wwpn_store.FILE_NAME),
+                  'w') as stream:
+            stream.write('{"version": 1, "instances": ')
+        self.driver.destroy(None, instance, None)
+        self.assertNothingLeft()
+
     def test_existing_partition_without_storage_gets_it(self):
         instance = self.instance()
         self.driver._ready.spawner.ensure_partition(instance)
@@ -129,9 +153,3 @@ class TestConnectorBeforeSpawn(driver_base.DriverTestCase):
         self.assertEqual(2, len(self.connector(instance)['wwpns']))
         self.driver.destroy(None, instance, None)
         self.assertNothingLeft()
-
-
-class TestConnectorBeforeSpawnHBA(TestConnectorBeforeSpawn):
-    """On a CPC without dpm-storage-management (HBAs)."""
-
-    storage_management = False

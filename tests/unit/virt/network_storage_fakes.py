@@ -89,9 +89,28 @@ class _AttachStorageGroup(object):
             group.virtual_storage_resources.add({
                 'name': '%s path %d' % (partition.name, path),
                 'partition-uri': partition.uri,
+                'adapter-port-uri': '/api/adapters/%s/storage-ports/0'
+                                    % FCP_OIDS[path % len(FCP_OIDS)],
                 'world-wide-port-name': 'c05076%010x' % (
                     abs(hash((partition.uri, path))) % (16 ** 10)),
             })
+
+
+class _FulfillFcpStorageVolume(object):
+    """Fulfill FCP Storage Volume, complete at once (the mock lacks it)."""
+
+    @staticmethod
+    def post(method, hmc, uri, uri_parms, body, logon_required,
+             wait_for_completion):
+        volume = hmc.lookup_by_uri('/api/storage-groups/%s/storage-volumes/'
+                                   '%s' % tuple(uri_parms))
+        volume.properties.update({
+            'fulfillment-state': 'complete',
+            # Not an HMC property: which port the test saw named.
+            'fake-fulfilled-through': body['adapter-port-uri'],
+            'paths': [{'target-world-wide-port-name':
+                       body['world-wide-port-name'],
+                       'logical-unit-number': body['logical-unit-number']}]})
 
 
 class _DetachStorageGroup(object):
@@ -114,6 +133,8 @@ EXTRA_URIS = (
      _AttachStorageGroup),
     (r'/api/partitions/([^/]+)/operations/detach-storage-group',
      _DetachStorageGroup),
+    (r'/api/storage-groups/([^/]+)/storage-volumes/([^/]+)/operations/'
+     r'fulfill-fcp-storage-volume', _FulfillFcpStorageVolume),
 )
 
 

@@ -155,6 +155,16 @@ class TestCreateNics(NetworkingTestCase):
                 first['device-number'].lower(),
                 second['device-number'].lower()), params)
 
+    def test_without_virtual_switches_every_nic_names_its_port(self):
+        # z17: network-express-support, no virtual switches.
+        self.fake.hmc.cpcs.lookup_by_oid(fakes.CPC_OID).api_features = [
+            'network-express-support']
+        self.create([vif(index=1)])
+        nic = self.fake.nics()[0]
+        self.assertNotIn('virtual-switch-uri', nic)
+        self.assertEqual('/api/adapters/%s/network-ports/0' % fakes.OSA_OID,
+                         nic['network-adapter-port-uri'])
+
     def test_networking_dpm_style_vswitch_object_id_is_accepted(self):
         self.create([vif(adapter=fakes.VSWITCH_OID)])
         self.assertEqual('/api/virtual-switches/' + fakes.VSWITCH_OID,

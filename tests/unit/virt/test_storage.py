@@ -1,6 +1,7 @@
 """Storage: FCP boot volume, HBAs / storage groups, persistent WWPNs."""
 
 import dataclasses
+import os
 import uuid
 
 import fixtures
@@ -121,9 +122,14 @@ class TestStorageGroupCpc(StorageTestCase):
         self.assertEqual([groups[0]['object-uri']],
                          self.fake.partition().properties[
                              'storage-group-uris'])
-        self.assertEqual({'boot-device': 'storage-adapter',
-                          'boot-world-wide-port-name': TARGET,
-                          'boot-logical-unit-number': '0000000000000002'},
+        volumes = self.fake.hmc.consoles.console.storage_groups.list()[
+            0].storage_volumes.list()
+        self.assertEqual([('OpenStack-vol-1', 'boot', 'complete')],
+                         [(v.properties['name'], v.properties['usage'],
+                           v.properties['fulfillment-state'])
+                          for v in volumes])
+        self.assertEqual({'boot-device': 'storage-volume',
+                          'boot-storage-volume': volumes[0].uri},
                          self.boot_properties())
         connector = self.storage.get_volume_connector(self.instance)
         self.assertEqual(2, len(connector['wwpns']))
@@ -155,16 +161,91 @@ class TestStorageGroupCpc(StorageTestCase):
         self.assert_nothing_left()
         self.storage.release(self.instance, self.partition_uri)
 
-    def test_release_keeps_a_group_with_storage_volumes(self):
+    def test_release_deletes_the_group_with_its_storage_volumes(self):
+        # The HMC's storage volume objects go; the Cinder volumes (LUNs)
+        # are not the HMC's to delete.
+        self.boot()
+        self.storage.attach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        self.assertEqual(['boot', 'data'], sorted(
+            v.properties['usage'] for v in group.storage_volumes.list()))
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_release_without_state_file_still_removes_the_group(self):
+        self.boot()
+        os.unlink(self.storage._store.path)
+        self.assertEqual(2, len(self.new_storage().get_volume_connector(
+            self.instance)['wwpns']))
+        self.new_storage().release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def test_release_with_a_damaged_state_file_still_removes_the_group(self):
+        self.boot()
+        with open(self.storage._store.path, 'w') as stream:
+            stream.write('{garbage')
+        storage_now = self.new_storage()
+        self.assertEqual(2, len(storage_now.get_volume_connector(
+            self.instance)['wwpns']))
+        storage_now.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
+    def fulfilled_through(self):
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        return [v.properties['fake-fulfilled-through']
+                for v in group.storage_volumes.list()]
+
+    def test_fulfilled_through_the_port_cinder_zoned_to_the_target(self):
+        wwpns = self.storage.prepare_storage(self.instance,
+                                             self.partition_uri)
+        connection = fc_connection()
+        connection['data']['initiator_target_map'] = {
+            wwpns[1].upper(): [TARGET], wwpns[0]: ['500507680b214ac9']}
+        self.storage.prepare_boot(self.instance, self.partition_uri,
+                                  self.storage.boot_volume(
+                                      block_device_info(connection)))
+        self.assertEqual(['/api/adapters/%s/storage-ports/0'
+                          % fakes.FCP_OIDS[1]], self.fulfilled_through())
+
+    def test_without_a_zoning_map_the_first_path_is_used(self):
+        self.boot()
+        self.assertEqual(['/api/adapters/%s/storage-ports/0'
+                          % fakes.FCP_OIDS[0]], self.fulfilled_through())
+
+    def test_connector_ip_is_my_block_storage_ip(self):
+        conf = self.useFixture(config_fixture.Config(storage.CONF))
+        conf.config(my_ip='192.0.2.1', my_block_storage_ip='198.51.100.7')
+        self.boot()
+        self.assertEqual('198.51.100.7', self.storage.get_volume_connector(
+            self.instance)['ip'])
+
+    def test_volume_of_an_admin_is_matched_by_its_path(self):
         self.boot()
         group = self.fake.hmc.consoles.console.storage_groups.list()[0]
-        group.storage_volumes.add({'name': 'data', 'size': 10})
-        group.properties['storage-volume-uris'] = [
-            v.uri for v in group.storage_volumes.list()]
-        self.storage.release(self.instance, self.partition_uri)
-        self.assertEqual(1, len(self.fake.storage_groups()))
-        self.assertEqual([], self.fake.partition().properties[
-            'storage-group-uris'])
+        group.storage_volumes.add({
+            'name': 'made-by-admin', 'usage': 'data', 'size': 5,
+            'description': '', 'fulfillment-state': 'complete',
+            'paths': [{'target-world-wide-port-name': TARGET,
+                       'logical-unit-number': '0000000000000007'}]})
+        self.storage.attach_volume(None, fc_connection('vol-7', lun=7),
+                                   self.instance, '/dev/sdb')
+        self.assertEqual(['OpenStack-vol-1', 'made-by-admin'], sorted(
+            v.properties['name'] for v in group.storage_volumes.list()))
+        self.storage.detach_volume(None, fc_connection('vol-7', lun=7),
+                                   self.instance, '/dev/sdb')
+        self.assertEqual(['OpenStack-vol-1'], [
+            v.properties['name'] for v in group.storage_volumes.list()])
+
+    def test_detach_removes_only_the_data_volume(self):
+        self.boot()
+        self.storage.attach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
+        self.storage.detach_volume(None, fc_connection('vol-2', lun=3),
+                                   self.instance, '/dev/sdb')
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        self.assertEqual(['OpenStack-vol-1'], [
+            v.properties['name'] for v in group.storage_volumes.list()])
 
     def test_lost_responses_attach_exactly_one_group(self):
         self.fake.handler.fail_next('POST', r'/api/storage-groups$', 'lost')
@@ -289,7 +370,7 @@ class TestPersistentWwpns(StorageTestCase):
             exception.VolumeAttachFailed, self.storage.attach_volume, None,
             fc_connection('vol-9'), self.instance, '/dev/sdb')
         self.assertIn('vol-9', str(exc))
-        self.assertIn('no FCP WWPNs', str(exc))
+        self.assertIn('no storage group', str(exc))
         self.boot()
         self.assertRaises(
             exception.VolumeAttachFailed, self.storage.attach_volume, None,
