@@ -89,6 +89,9 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         path = self.path
         bare = path.split('?', 1)[0]
         front.stats.count(method, path)
+        if front.faults.hold_while_muted(faults.MUTE_AFTER_TLS,
+                                         self.server.closing):
+            raise _DropConnection()
         latency = front.faults.latency
         if latency:
             time.sleep(latency)
@@ -184,10 +187,20 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Type', 'application/json;charset=UTF-8')
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header('Content-Length', str(len(payload)))
+        front = self.server.front
+        stall = front.faults.mute == faults.MUTE_MID_RESPONSE
+        # A stalled answer promises at least one byte it never sends.
+        self.send_header('Content-Length',
+                         str(max(len(payload), 1) if stall else len(payload)))
         if self.close_connection:
             self.send_header('Connection', 'close')
         self.end_headers()
+        if stall:
+            self.wfile.write(payload[:len(payload) // 2])
+            self.wfile.flush()
+            front.faults.hold_while_muted(faults.MUTE_MID_RESPONSE,
+                                          self.server.closing)
+            raise _DropConnection()
         if payload:
             self.wfile.write(payload)
         self.wfile.flush()
@@ -205,7 +218,12 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self._connections = set()
         self._connections_lock = threading.Lock()
         self._thread = None
+        self._closing = threading.Event()
         super(Listener, self).__init__((host, port), HMCRequestHandler)
+
+    def closing(self):
+        """Whether close() has begun (ends held connections)."""
+        return self._closing.is_set()
 
     def server_bind(self):
         # HTTPServer.server_bind resolves the FQDN, which can be slow.
@@ -213,6 +231,15 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
     def finish_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            if self.front.faults.hold_while_muted(faults.MUTE_NO_TLS,
+                                                  self.closing):
+                return
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
         request.settimeout(_HANDSHAKE_TIMEOUT)
         try:
             conn = self.front.ssl_context.wrap_socket(request,
@@ -249,6 +276,7 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def close(self):
         """Stop accepting, close the port and cut open connections."""
+        self._closing.set()
         self.shutdown()
         self.server_close()
         with self._connections_lock:

@@ -176,6 +176,16 @@ class HMCSimulator(object):
     def set_latency(self, seconds):
         self._faults.set_latency(seconds)
 
+    def mute(self, shape=faults.MUTE_AFTER_TLS):
+        """Stop answering in ``shape`` (``faults.MUTE_SHAPES``).
+
+        Until :meth:`unmute` or :meth:`clear_faults`.
+        """
+        self._faults.set_mute(shape)
+
+    def unmute(self):
+        self._faults.set_mute(None)
+
     def fail_next(self, n, status, reason, retry_after=None, method=None,
                   uri=None, message=None):
         self._faults.add(n, faults.make_rule(
@@ -201,7 +211,7 @@ class HMCSimulator(object):
         self._backend.set_job_duration(seconds, operation)
 
     def clear_faults(self):
-        """Remove every fault rule and the latency; bring addresses up."""
+        """Remove every fault rule, latency and mute; bring addresses up."""
         self._faults.clear()
         self._listeners.up()
 
