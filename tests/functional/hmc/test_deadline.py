@@ -1,0 +1,252 @@
+"""Bounds against an HMC that misbehaves the way networks do (real HTTPS).
+
+Small configured values (seconds), so each bound is asserted in a test:
+every call ends by ``call_deadline``, every start by ``startup_deadline``,
+a stop by the logoff timeout, whatever the shape of the fault.
+"""
+
+import json
+import os
+import socket
+import threading
+import time
+
+from nova import exception
+
+from nova_dpm.hmc import connections
+from nova_dpm.hmc import errors
+from nova_dpm.hmc import session as session_mod
+from nova_dpm.simulator import faults
+from tests.functional.hmc import base
+
+#: Slack on top of a bound: thread scheduling, TLS teardown, 2 shared CPUs.
+MARGIN = 1.5
+
+
+class Blackhole:
+    """A TCP port that drops connection attempts (a full accept queue).
+
+    With a backlog of 0 and the queue filled by connections nobody
+    accepts, Linux drops further SYNs: connecting hangs as it does when
+    packets to an HMC are dropped.
+    """
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(('127.0.0.1', 0))
+        self.listener.listen(0)
+        self.port = self.listener.getsockname()[1]
+        self.fillers = []
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(('127.0.0.1', self.port))
+            self.fillers.append(filler)
+        time.sleep(0.2)
+
+    def close(self):
+        for sock in self.fillers + [self.listener]:
+            sock.close()
+
+
+class StartBoundTest(base.SupervisorTestCase):
+    """Start-up fails within startup_deadline for every failure shape."""
+
+    def assert_start_bounded(self, bound=3, **overrides):
+        sup = self.supervisor(start=False, startup_deadline=bound,
+                              **overrides)
+        exc, took = self.timed(sup.start)
+        self.assertIsInstance(exc, errors.HMCStartupError)
+        self.assertLess(took, bound + MARGIN)
+        self.assertNotIn('\n', str(exc))
+        return str(exc), took
+
+    def test_refused(self):
+        self.sim.down()
+        message, _took = self.assert_start_bounded(
+            startup_connect_retries=1000)
+        self.assertIn('unreachable after', message)
+        self.assertIn('(connection refused)', message)
+
+    def test_dropped_packets(self):
+        hole = Blackhole()
+        self.addCleanup(hole.close)
+        message, took = self.assert_start_bounded(port=hole.port,
+                                                  connect_timeout=30)
+        self.assertIn('127.0.0.1:%d unreachable after' % hole.port, message)
+        self.assertGreater(took, 2)
+
+    def test_tls_never_completes(self):
+        self.sim.mute(faults.MUTE_NO_TLS)
+        message, _took = self.assert_start_bounded(connect_timeout=30)
+        self.assertIn('unreachable after', message)
+        self.assertIn('(timed out)', message)
+
+    def test_tls_up_then_mute(self):
+        self.sim.mute(faults.MUTE_AFTER_TLS)
+        message, _took = self.assert_start_bounded(read_timeout=300)
+        self.assertIn('(timed out)', message)
+
+    def test_stalled_mid_response(self):
+        self.sim.mute(faults.MUTE_MID_RESPONSE)
+        message, _took = self.assert_start_bounded(read_timeout=300)
+        self.assertIn('unreachable after', message)
+
+    def test_503_forever(self):
+        self.sim.fail_next(10000, 503, 0, retry_after=1)
+        message, _took = self.assert_start_bounded(
+            startup_connect_retries=1000)
+        self.assertIn('still busy after', message)
+
+    def test_slow_answers(self):
+        self.sim.set_latency(1.2)
+        message, took = self.assert_start_bounded(bound=2,
+                                                  read_timeout=300)
+        self.assertGreater(took, 1.9)
+
+    def test_cpc_check_on_a_mute_hmc(self):
+        sup = self.supervisor(start=False, startup_deadline=3)
+
+        def mute_after_logon():
+            # Mute once logged on: the CPC GET is left unanswered.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if self.logon_attempts():
+                    self.sim.mute(faults.MUTE_AFTER_TLS)
+                    return
+                time.sleep(0.002)
+        watcher = threading.Thread(target=mute_after_logon)
+        watcher.start()
+        exc, took = self.timed(sup.start)
+        watcher.join()
+        self.assertIsInstance(exc, errors.HMCStartupError)
+        # The start's own bound, then the logoff of the session (bounded).
+        self.assertLess(took, 3 + session_mod.LOGOFF_TIMEOUT + MARGIN)
+        self.assertIn('CPC %s could not be read' % self.sim.cpc_object_id,
+                      str(exc))
+
+
+class CallBoundTest(base.SupervisorTestCase):
+    """Every call returns or fails within call_deadline."""
+
+    def list_cpcs(self, sup):
+        return sup.call(lambda c: [cpc.name for cpc in c.cpcs.list()],
+                        what='list CPCs')
+
+    def status_file(self):
+        path = os.path.join(self.state_dir, connections.STATE_FILE)
+        with open(path) as f:
+            return json.load(f)['connections']['nova-compute:test']
+
+    def test_mute_hmc_call_fails_by_the_deadline_and_status_tells(self):
+        sup = self.supervisor(call_deadline=6, read_timeout=300,
+                              read_retries=5)
+        self.sim.mute(faults.MUTE_AFTER_TLS)
+        result = {}
+        caller = threading.Thread(
+            target=lambda: result.update(
+                outcome=self.timed(self.list_cpcs, sup)))
+        caller.start()
+        # While it waits: after 10 probe intervals (2 s) without an answer
+        # a probe (2 s) finds the HMC mute; the call is listed, and the
+        # status file says so too.
+        deadline = time.monotonic() + 5
+        while (sup.status()['state'] != 'unresponsive' and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        time.sleep(0.5)
+        status = sup.status()
+        self.assertEqual('unresponsive', status['state'])
+        self.assertFalse(status['connected'])
+        self.assertEqual(['list CPCs'],
+                         [call['what'] for call in status['waiting_calls']])
+        on_disk = self.status_file()
+        self.assertEqual('unresponsive', on_disk['state'])
+        self.assertEqual(['list CPCs'],
+                         [call['what'] for call in on_disk['waiting_calls']])
+        self.assertGreater(on_disk['waiting_calls'][0]['waiting_s'], 1.0)
+        caller.join(10)
+        exc, took = result['outcome']
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        self.assertLess(took, 6 + MARGIN)
+        self.assertIn('no result within the call deadline', str(exc))
+        # The HMC answers again: calls work, the status recovers.
+        self.sim.unmute()
+        self.assertEqual(1, len(self.list_cpcs(sup)))
+        deadline = time.monotonic() + 5
+        while (sup.status()['state'] != 'connected' and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual('connected', sup.status()['state'])
+        self.assertEqual([], self.status_file()['waiting_calls'])
+
+    def test_outage_call_fails_by_the_deadline_reconnection_goes_on(self):
+        sup = self.supervisor(call_deadline=2, connect_retries=1000,
+                              max_retry_interval=0.5)
+        self.sim.down()
+        exc, took = self.timed(self.list_cpcs, sup)
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        self.assertLess(took, 2 + MARGIN)
+        self.assertIn('reconnecting in the background', str(exc))
+        self.assertEqual('reconnecting', sup.status()['state'])
+        self.sim.up()
+        result, took = self.timed(self.list_cpcs, sup)
+        self.assertNotIsInstance(result, Exception)
+        self.assertLess(took, 2 + MARGIN)
+
+    def test_retry_after_beyond_the_deadline_fails_at_once(self):
+        sup = self.supervisor(call_deadline=20)
+        self.sim.fail_next(1, 503, 0, retry_after=600, uri='^/api/cpcs$')
+        exc, took = self.timed(self.list_cpcs, sup)
+        self.assertLess(took, 1)
+        self.assertIn('the HMC asked to be retried in 600 s (at ', str(exc))
+
+    def test_create_stalled_mid_response_is_not_resent(self):
+        sup = self.supervisor(call_deadline=2, read_timeout=300)
+        name = 'deadline-p1'
+        cpc_uri = '/api/cpcs/%s' % self.sim.cpc_object_id
+
+        def create(client):
+            cpc = client.cpcs.resource_object(cpc_uri)
+            return cpc.partitions.create({
+                'name': name, 'initial-memory': 1024,
+                'maximum-memory': 1024, 'ifl-processors': 1}).uri
+
+        def already_done(client):
+            cpc = client.cpcs.resource_object(cpc_uri)
+            found = cpc.partitions.list(filter_args={'name': name})
+            return bool(found), found[0].uri if found else None
+
+        self.sim.mute(faults.MUTE_MID_RESPONSE)
+        exc, took = self.timed(sup.call, create, what='create partition',
+                               mutating=True, already_done=already_done,
+                               failure=exception.InstanceDeployFailure)
+        self.sim.unmute()
+        self.assertIsInstance(exc, exception.InstanceDeployFailure)
+        self.assertLess(took, 2 + MARGIN)
+        self.assertIn('may have carried it out', str(exc))
+        # The HMC did it once; the rollback finds it, nothing duplicated.
+        names = self.sim.resources()['partitions']
+        self.assertEqual(1, names.count(name))
+
+    def test_stop_with_a_mute_hmc_is_bounded_and_leaves_no_thread(self):
+        sup = self.supervisor()
+        barrier = threading.Barrier(3, timeout=5)
+
+        def hold(client):
+            barrier.wait()
+            return True
+        callers = [threading.Thread(target=sup.call, args=(hold,))
+                   for _ in range(3)]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(5)
+        self.assertEqual(3, sup.status()['sessions']['idle'])
+        self.sim.mute(faults.MUTE_AFTER_TLS)
+        _result, took = self.timed(sup.stop)
+        self.assertLess(took, session_mod.LOGOFF_TIMEOUT + MARGIN)
+        left = [t.name for t in threading.enumerate()
+                if t.name.startswith('hmc-') and t.is_alive() and
+                not t.name.startswith('hmc-simulator')]
+        self.assertEqual([], left)
