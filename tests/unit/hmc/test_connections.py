@@ -217,3 +217,21 @@ class StatusOutputTest(testtools.TestCase):
         self.assertIn('connected', text)
         self.assertNotIn(fakes.PASSWORD, text)
         self.assertEqual(report.SECTION_TITLE, registered[0][0])
+
+    def test_guru_meditation_section_shows_the_calls_waiting(self):
+        calls = [{'what': 'list partitions', 'waiting_s': 42.0},
+                 {'what': 'get CPC %s' % fakes.PASSWORD, 'waiting_s': 3.5}]
+        self.useFixture(fixtures.MockPatchObject(
+            self.sup.manager.link('nova-compute:h1'), 'status',
+            return_value={'state': 'unresponsive', 'connected': False,
+                          'current_hmc': '10.0.0.5:6794',
+                          'last_error': 'no answer', 'sessions': {},
+                          'waiting_calls': calls}))
+        data = report.section_data(self.sup)
+        expected = ('2 calls, longest 42.0 s (list partitions: 42.0 s; '
+                    'get CPC ********: 3.5 s)')
+        self.assertEqual(('unresponsive', expected),
+                         (data['state'], data['waiting_on_hmc']))
+        entry = data['connections']['nova-compute:h1']
+        self.assertEqual(expected, entry['waiting_on_hmc'])
+        self.assertNotIn('waiting_calls', entry)
