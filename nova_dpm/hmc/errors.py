@@ -36,6 +36,10 @@ OperationTimeout, StatusTimeout,                   e.g. InstanceDeployFailure
 ParseError, VersionError, ...)                     (default HMCOperationFailed)
 ================================  ===============  ============================
 
+A call that runs out of its ``call_deadline`` (or is asked by a
+Retry-After to wait beyond it) fails with the exception of its last
+failure's row; the message ends with why no further attempt was made.
+
 The zhmcclient error is always chained (``raise ... from exc``) and logged
 once with the HTTP method, URI, status and reason; never the password.
 """
