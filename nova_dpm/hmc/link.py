@@ -70,7 +70,6 @@ PROBE_TIMEOUT = 2.0
 #: attempts (seconds), so close() can wait for the thread.
 QUERY_TIMEOUT = session_mod.VERSION_QUERY_TIMEOUT
 
-
 #: A request unanswered for this many probe intervals, with no answer
 #: from the HMC at all meanwhile, makes the link probe the HMC.
 UNRESPONSIVE_PROBES = 10
