@@ -229,8 +229,7 @@ def main(argv=None, out=None, err=None):
     try:
         problem = check_options(conf)
         if problem:
-            err.write('%s: %s\n' % (PROG, problem))
-            return CONFIG_ERROR
+            return _fail(problem, CONFIG_ERROR, conf.json, out, err, PROG)
         if conf.probe:
             return probe(conf.dpm, conf.json, out, err)
         return show_state(conf.state_path, conf.json, out)

@@ -129,6 +129,15 @@ class MainTest(testtools.TestCase):
         self.assertIn('expected a port value from 0 to 65535', err)
         self.assertNotIn('LocationInfo', err)
 
+    def test_invalid_option_value_in_json_mode(self):
+        conf = self.config('[dpm]\nmax_memory = 12\n')
+        code, out, err = self.run_main('--config-file', conf, '--json')
+        self.assertEqual(2, code)
+        result = json.loads(out)
+        self.assertFalse(result['ok'])
+        self.assertIn('[dpm] max_memory in %s' % conf, result['error'])
+        self.assertIn('of at least 512', err)
+
     def test_value_below_its_minimum_names_the_minimum(self):
         conf = self.config('[dpm]\nread_timeout = -3\n')
         code, _out, err = self.run_main('--config-file', conf)
