@@ -29,7 +29,7 @@ def http_error(status, reason, method='GET', uri='/api/cpcs',
 def settings(**overrides):
     values = dict(
         hosts=('10.0.0.5', '10.0.0.6'), userid='nova', password=PASSWORD,
-        verify_cert=False, cpc_object_id=CPC_OID, max_processors=4,
+        verify_cert=True, cpc_object_id=CPC_OID, max_processors=4,
         max_memory=8192, connect_timeout=1, connect_retries=2,
         startup_connect_retries=2, read_retries=1, retries_number=2,
         retry_after=0, max_retry_interval=1, pool_size=2,
