@@ -201,6 +201,27 @@ class CallBoundTest(base.SupervisorTestCase):
         self.assertLess(took, 1)
         self.assertIn('the HMC asked to be retried in 600 s (at ', str(exc))
 
+    def test_repeated_503_end_by_the_deadline(self):
+        sup = self.supervisor(call_deadline=2.5, retries_number=100,
+                              retry_after=1)
+        self.sim.fail_next(100, 503, 0, uri='^/api/cpcs$')
+        exc, took = self.timed(self.list_cpcs, sup)
+        self.assertIsInstance(exc, errors.HMCOperationFailed)
+        self.assertLess(took, 2.5 + MARGIN)
+        self.assertIn('(HTTP 503.0); no result within the call deadline '
+                      '(call_deadline = 2.5 s)', str(exc))
+
+    def test_read_stalled_mid_response_ends_by_the_deadline(self):
+        sup = self.supervisor(call_deadline=3, read_timeout=300,
+                              connect_retries=1000)
+        self.sim.mute(faults.MUTE_MID_RESPONSE)
+        exc, took = self.timed(self.list_cpcs, sup)
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        self.assertLess(took, 3 + MARGIN)
+        self.sim.unmute()
+        result, took = self.timed(self.list_cpcs, sup)
+        self.assertEqual(1, len(result))
+
     def test_create_stalled_mid_response_is_not_resent(self):
         sup = self.supervisor(call_deadline=2, read_timeout=300)
         name = 'deadline-p1'
