@@ -5,6 +5,7 @@ every call ends by ``call_deadline``, every start by ``startup_deadline``,
 a stop by the logoff timeout, whatever the shape of the fault.
 """
 
+import io
 import json
 import os
 import socket
@@ -13,10 +14,12 @@ import time
 
 from nova import exception
 
+from nova_dpm.cmd import status as status_cmd
 from nova_dpm.hmc import connections
 from nova_dpm.hmc import errors
 from nova_dpm.hmc import session as session_mod
 from nova_dpm.simulator import faults
+from nova_dpm.simulator import inventory
 from tests.functional.hmc import base
 
 #: Slack on top of a bound: thread scheduling, TLS teardown, 2 shared CPUs.
@@ -124,6 +127,44 @@ class StartBoundTest(base.SupervisorTestCase):
         self.assertLess(took, 3 + session_mod.LOGOFF_TIMEOUT + MARGIN)
         self.assertIn('CPC %s could not be read' % self.sim.cpc_object_id,
                       str(exc))
+
+
+class ProbeTest(base.SupervisorTestCase):
+    """nova-dpm-status --probe: bounded, one line, never a traceback."""
+
+    def probe(self):
+        extra = ('startup_deadline = 3\n'
+                 'physical_storage_adapter_mappings = %s:0\n' %
+                 inventory.FCP_ADAPTER_OIDS[0])
+        out, err = io.StringIO(), io.StringIO()
+        code, took = self.timed(status_cmd.main, [
+            '--config-file', self.write_conf(base.PASSWORD, extra),
+            '--probe'], out, err)
+        self.assertEqual(1, code, out.getvalue())
+        self.assertLess(took, 3 + session_mod.LOGOFF_TIMEOUT + MARGIN)
+        message = err.getvalue()
+        self.assertEqual(1, message.count('\n'), message)
+        self.assertTrue(message.startswith('CRITICAL: '), message)
+        self.assertNotIn('Traceback', message)
+        self.assertNotIn(base.PASSWORD, message)
+        return message
+
+    def test_adapter_read_failures_are_translated(self):
+        adapter = '^/api/adapters/%s$' % inventory.FCP_ADAPTER_OIDS[0]
+        self.sim.fail_next(10, 500, 0, uri=adapter)
+        self.assertIn('the adapter could not be read: Simulated HMC error '
+                      '(HTTP 500.0)', self.probe())
+        self.sim.clear_faults()
+        self.sim.drop_next(10, uri=adapter)
+        self.assertIn('the adapter could not be read: HMC 127.0.0.1:%d '
+                      'unreachable (connection closed by the HMC)' %
+                      self.sim.port, self.probe())
+        self.assertEqual(0, self.sim.stats()['sessions_active'])
+
+    def test_mute_hmc(self):
+        self.sim.mute(faults.MUTE_AFTER_TLS)
+        self.assertIn('unreachable after 1 attempts (timed out)',
+                      self.probe())
 
 
 class CallBoundTest(base.SupervisorTestCase):
