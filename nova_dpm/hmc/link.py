@@ -211,13 +211,22 @@ class HMCLink:
                                     self.where, errors.short_cause(exc)))
 
     def _mark_unresponsive(self, message):
+        if self._transition(CONNECTED, UNRESPONSIVE, message):
+            LOG.warning('%s; calls wait at most call_deadline = %s s',
+                        message, self.settings.call_deadline)
+
+    def _transition(self, expected, state, error):
+        """Change state only from ``expected`` (atomically); True if so."""
         with self._cond:
-            if self._state != CONNECTED:
-                return
-            self._unresponsive_since = self.calls.last_answer
-        LOG.warning('%s; calls wait at most call_deadline = %s s',
-                    message, self.settings.call_deadline)
-        self._set_state(UNRESPONSIVE, error=message)
+            if self._state != expected:
+                return False
+            if state == UNRESPONSIVE:
+                self._unresponsive_since = self.calls.last_answer
+            self._state = state
+            self._last_error = error
+            self._cond.notify_all()
+        self._changed()
+        return True
 
     def report_auth_failure(self, exc):
         """The HMC rejected our credentials: stop using it, never loop."""
@@ -389,10 +398,10 @@ class HMCLink:
         now = time.monotonic()
         quiet = self.probe_interval * UNRESPONSIVE_PROBES
         if self._state == UNRESPONSIVE:
-            if (self.calls.last_answer > self._unresponsive_since or
-                    self._quick_probe()):
+            if ((self.calls.last_answer > self._unresponsive_since or
+                    self._quick_probe()) and
+                    self._transition(UNRESPONSIVE, CONNECTED, None)):
                 LOG.info('HMC %s answers again', self.where)
-                self._set_state(CONNECTED, error=None)
         else:
             oldest = self.calls.oldest_request()
             if (oldest is not None and now - oldest >= quiet and

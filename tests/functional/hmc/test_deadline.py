@@ -52,6 +52,19 @@ class Blackhole:
             sock.close()
 
 
+def established_to(port):
+    """Open TCP connections of this process to ``port`` (IPv4, Linux)."""
+    count = 0
+    with open('/proc/net/tcp') as table:
+        next(table)
+        for line in table:
+            fields = line.split()
+            remote, state = fields[2], fields[3]
+            if state == '01' and int(remote.split(':')[1], 16) == port:
+                count += 1
+    return count
+
+
 class StartBoundTest(base.SupervisorTestCase):
     """Start-up fails within startup_deadline for every failure shape."""
 
@@ -305,6 +318,7 @@ class CallBoundTest(base.SupervisorTestCase):
         for caller in callers:
             caller.join(5)
         self.assertEqual(3, sup.status()['sessions']['idle'])
+        self.assertEqual(3, established_to(self.sim.port))
         self.sim.mute(faults.MUTE_AFTER_TLS)
         _result, took = self.timed(sup.stop)
         self.assertLess(took, session_mod.LOGOFF_TIMEOUT + MARGIN)
@@ -312,3 +326,4 @@ class CallBoundTest(base.SupervisorTestCase):
                 if t.name.startswith('hmc-') and t.is_alive() and
                 not t.name.startswith('hmc-simulator')]
         self.assertEqual([], left)
+        self.assertEqual(0, established_to(self.sim.port))
