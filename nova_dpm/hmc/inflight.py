@@ -16,10 +16,14 @@ import time
 class InFlight:
     """Thread-safe registry of the supervised calls of one link.
 
+    :param on_idle: ``on_idle()`` whenever the last registered call ends
+        (called outside the lock), so a status listing calls can be
+        rewritten without them
     :param clock: ``time.monotonic`` (tests pass their own)
     """
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, on_idle=None, clock=time.monotonic):
+        self._on_idle = on_idle
         self._clock = clock
         self._lock = threading.Lock()
         self._tokens = itertools.count()
@@ -37,6 +41,9 @@ class InFlight:
         finally:
             with self._lock:
                 del self._calls[token]
+                idle = not self._calls
+            if idle and self._on_idle is not None:
+                self._on_idle()
 
     @contextlib.contextmanager
     def on_hmc(self, token):

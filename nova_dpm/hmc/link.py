@@ -108,7 +108,8 @@ class HMCLink:
         self._wakeup = threading.Event()
         self._unresponsive_since = None
         self._refreshed_at = None
-        self.calls = inflight.InFlight()
+        self._saved_since_idle = False
+        self.calls = inflight.InFlight(on_idle=self._calls_ended)
         self.pool = pool_mod.SessionPool(settings.pool_size,
                                          self._new_client,
                                          self._dispose_client)
@@ -288,7 +289,15 @@ class HMCLink:
         self._changed()
 
     # -- internals -----------------------------------------------------
-    def _changed(self):
+    def _calls_ended(self):
+        """No call waits any more: rewrite a status that may list some."""
+        if self._saved_since_idle:
+            self._changed(idle=True)
+
+    def _changed(self, idle=False):
+        # A status saved while calls wait lists them; the next time no call
+        # waits, it is saved once more without them.
+        self._saved_since_idle = not idle
         if self._on_change is not None:
             try:
                 self._on_change(self)
@@ -423,16 +432,13 @@ class HMCLink:
             return False
 
     def _refresh_status(self, now):
-        """Rewrite the status while calls wait long, and once after."""
+        """Rewrite the status while calls wait long (waiting_s current)."""
         every = self.probe_interval * REFRESH_PROBES
         oldest = self.calls.oldest()
-        if oldest is not None and now - oldest >= every:
-            if (self._refreshed_at is None or
-                    now - self._refreshed_at >= every):
-                self._refreshed_at = now
-                self._changed()
-        elif self._refreshed_at is not None:
-            self._refreshed_at = None
+        if (oldest is not None and now - oldest >= every and
+                (self._refreshed_at is None or
+                 now - self._refreshed_at >= every)):
+            self._refreshed_at = now
             self._changed()
 
     def _first_answering(self, timeout):

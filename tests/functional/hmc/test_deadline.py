@@ -248,6 +248,16 @@ class CallBoundTest(base.SupervisorTestCase):
         self.assertNotIsInstance(result, Exception)
         self.assertLess(took, 2 + MARGIN)
 
+    def test_status_file_drops_a_call_that_ended(self):
+        sup = self.supervisor(connect_retries=1, max_retry_interval=0.2)
+        self.sim.down()
+        exc, _took = self.timed(self.list_cpcs, sup)
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        # It was listed while the connection went down; not any more.
+        on_disk = self.status_file()
+        self.assertEqual('down', on_disk['state'])
+        self.assertEqual([], on_disk['waiting_calls'])
+
     def test_retry_after_beyond_the_deadline_fails_at_once(self):
         sup = self.supervisor(call_deadline=20)
         self.sim.fail_next(1, 503, 0, retry_after=600, uri='^/api/cpcs$')
