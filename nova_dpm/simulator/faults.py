@@ -35,7 +35,9 @@ MUTE_NO_TLS = 'no-tls'
 MUTE_AFTER_TLS = 'after-tls'
 #: the status line, headers and half of the body go out, then nothing
 MUTE_MID_RESPONSE = 'mid-response'
-MUTE_SHAPES = (MUTE_NO_TLS, MUTE_AFTER_TLS, MUTE_MID_RESPONSE)
+#: packets dropped: open connections get no answer, new ones no TLS
+MUTE_DROPPED = 'dropped'
+MUTE_SHAPES = (MUTE_NO_TLS, MUTE_AFTER_TLS, MUTE_MID_RESPONSE, MUTE_DROPPED)
 
 # Lost responses model "the HMC did it but the client never heard": only
 # requests that change something qualify unless a method is given.
@@ -143,15 +145,17 @@ class FaultBoard(object):
             self._mute = shape
             self._unmuted.notify_all()
 
-    def hold_while_muted(self, shape, stopped, poll=0.1):
-        """Block the calling connection thread while ``shape`` is in force.
+    def hold_while_muted(self, shapes, stopped, poll=0.1):
+        """Block the calling connection thread while a shape is in force.
+
+        :param shapes: the mute shapes that hold this connection
 
         :param stopped: callable; True ends the wait (listener closing)
         :returns: True when it held (the caller then drops the request)
         """
         held = False
         with self._lock:
-            while self._mute == shape and not stopped():
+            while self._mute in shapes and not stopped():
                 held = True
                 self._unmuted.wait(poll)
         return held

@@ -89,8 +89,9 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         path = self.path
         bare = path.split('?', 1)[0]
         front.stats.count(method, path)
-        if front.faults.hold_while_muted(faults.MUTE_AFTER_TLS,
-                                         self.server.closing):
+        if front.faults.hold_while_muted(
+                (faults.MUTE_AFTER_TLS, faults.MUTE_DROPPED),
+                self.server.closing):
             raise _DropConnection()
         latency = front.faults.latency
         if latency:
@@ -198,7 +199,7 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         if stall:
             self.wfile.write(payload[:len(payload) // 2])
             self.wfile.flush()
-            front.faults.hold_while_muted(faults.MUTE_MID_RESPONSE,
+            front.faults.hold_while_muted((faults.MUTE_MID_RESPONSE,),
                                           self.server.closing)
             raise _DropConnection()
         if payload:
@@ -234,8 +235,8 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
         with self._connections_lock:
             self._connections.add(request)
         try:
-            if self.front.faults.hold_while_muted(faults.MUTE_NO_TLS,
-                                                  self.closing):
+            if self.front.faults.hold_while_muted(
+                    (faults.MUTE_NO_TLS, faults.MUTE_DROPPED), self.closing):
                 return
         finally:
             with self._connections_lock:

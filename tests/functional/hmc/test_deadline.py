@@ -234,6 +234,21 @@ class CallBoundTest(base.SupervisorTestCase):
         self.assertEqual('connected', sup.status()['state'])
         self.assertEqual([], self.status_file()['waiting_calls'])
 
+    def test_dropped_packets_call_fails_by_the_deadline(self):
+        sup = self.supervisor(call_deadline=3, read_timeout=300,
+                              connect_timeout=30, connect_retries=1000)
+        self.sim.mute(faults.MUTE_DROPPED)
+        exc, took = self.timed(self.list_cpcs, sup)
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        self.assertLess(took, 3 + MARGIN)
+        self.assertNotEqual('connected', sup.status()['state'])
+        self.sim.unmute()
+        deadline = time.monotonic() + 10
+        while (sup.status()['state'] != 'connected' and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual(1, len(self.list_cpcs(sup)))
+
     def test_outage_call_fails_by_the_deadline_reconnection_goes_on(self):
         sup = self.supervisor(call_deadline=2, connect_retries=1000,
                               max_retry_interval=0.5)

@@ -178,14 +178,17 @@ class MuteFaultTest(base.SimulatorTestCase):
 
     control_port = 0
 
-    def test_no_tls_accepts_and_never_completes_the_handshake(self):
-        self.sim.mute(faults.MUTE_NO_TLS)
+    def assert_handshake_hangs(self):
         context = ssl.create_default_context(cafile=self.sim.ca_file)
         with socket.create_connection((self.sim.host, self.sim.port),
                                       timeout=5) as raw:
             raw.settimeout(0.5)
             self.assertRaises(socket.timeout, context.wrap_socket, raw,
                               server_hostname=self.sim.host)
+
+    def test_no_tls_accepts_and_never_completes_the_handshake(self):
+        self.sim.mute(faults.MUTE_NO_TLS)
+        self.assert_handshake_hangs()
         self.sim.unmute()
         self.session().logon()
 
@@ -213,6 +216,17 @@ class MuteFaultTest(base.SimulatorTestCase):
         self.sim.clear_faults()
         self.assertEqual(200, requests.get(url, verify=self.sim.ca_file,
                                            timeout=5).status_code)
+
+    def test_dropped_stops_open_and_new_connections(self):
+        session = self.session(read_timeout=0.5, read_retries=0,
+                               connect_retries=0)
+        session.logon()
+        self.sim.mute(faults.MUTE_DROPPED)
+        self.assertRaises(zhmcclient.ConnectionError, session.get,
+                          '/api/cpcs')
+        self.assert_handshake_hangs()
+        self.sim.unmute()
+        session.get('/api/cpcs')
 
     def test_mute_over_the_control_api(self):
         def post(path, body):
