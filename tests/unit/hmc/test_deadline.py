@@ -10,6 +10,7 @@ import testtools
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import inflight
 from nova_dpm.hmc import policy
 from nova_dpm.hmc import supervisor
 from tests.unit.hmc import fakes
@@ -229,3 +230,25 @@ class StartFaultTest(testtools.TestCase):
             'could not be read: HMC 10.0.0.5:6794 unreachable (connection '
             "refused) (HMC 10.0.0.5:6794, user 'nova')" % fakes.FCP_OID,
             str(exc))
+
+
+class InFlightTest(testtools.TestCase):
+
+    def test_lists_waiting_calls_longest_first_and_reports_idle(self):
+        now = [100.0]
+        idle = []
+        calls = inflight.InFlight(on_idle=lambda: idle.append(now[0]),
+                                  clock=lambda: now[0])
+        with calls.waiting('first') as first:
+            now[0] = 101.0
+            with calls.waiting('second'):
+                now[0] = 103.5
+                self.assertEqual([{'what': 'first', 'waiting_s': 3.5},
+                                  {'what': 'second', 'waiting_s': 2.5}],
+                                 calls.snapshot())
+                self.assertIsNone(calls.oldest_request())
+                with calls.on_hmc(first):
+                    self.assertEqual(103.5, calls.oldest_request())
+            self.assertEqual([], idle)
+        self.assertEqual([103.5], idle)
+        self.assertEqual([], calls.snapshot())
