@@ -19,11 +19,10 @@ WWPNs, and what was created on the HMC for the instance (HBAs, storage
 group), live in a small JSON file under ``state_path``, rewritten with
 :func:`nova_dpm.state_file.write_json` under a lock.
 
-The file only informs: one that cannot be read (truncated, not JSON, an
-unknown layout) is renamed aside with a warning naming both files, which
-keeps its records for an operator, and the store starts afresh; the HMC's
-own objects (the storage group is named after the instance) remain the
-source of truth for ``destroy``.
+A damaged file never makes a call fail: one that cannot be read
+(truncated, not JSON, an unknown layout) is renamed aside with a warning
+naming both files, which keeps its records for an operator, and the store
+starts afresh.
 
 Layout: ``{"version": 1, "instances": {uuid: record}}`` where a record holds
 ``partition_uri``, ``mode`` (hba or storage-group), ``wwpns``,
