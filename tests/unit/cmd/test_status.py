@@ -65,6 +65,12 @@ class StatusTest(testtools.TestCase):
             # A reader never moves the file: only nova-compute does.
             self.assertTrue(os.path.exists(self.path))
 
+    def test_a_status_file_that_cannot_be_opened_is_one_line(self):
+        os.mkdir(self.path)   # open() fails (EISDIR), also for root
+        code, text = self.show()
+        self.assertEqual((1, 1), (code, text.count('\n')))
+        self.assertIn('%s cannot be read' % self.path, text)
+
     def test_odd_but_valid_values_are_shown(self):
         self.write({'connections': {'x': {
             'state': {'a': 1}, 'connected': 'yes', 'pid': 'p',
