@@ -267,14 +267,7 @@ class HMCLink:
             self._cond.notify_all()
             thread = self._thread
         self._wakeup.set()
-        bound = time.monotonic() + session_mod.LOGOFF_TIMEOUT
-        workers = [threading.Thread(target=self._dispose_client,
-                                    args=(client,),
-                                    kwargs={'deadline': bound},
-                                    name='hmc-logoff', daemon=True)
-                   for client in self.pool.close()]
-        for worker in workers:
-            worker.start()
+        workers = self._log_off_in_parallel(self.pool.close())
         if thread is not None and thread is not threading.current_thread():
             workers.append(thread)
         # Each thread's requests end by their socket timeouts; the margin
@@ -289,6 +282,20 @@ class HMCLink:
         self._changed()
 
     # -- internals -----------------------------------------------------
+    def _log_off_in_parallel(self, clients, other_host=None):
+        """Log ``clients`` off, one thread each, within LOGOFF_TIMEOUT.
+
+        :returns: the started threads (they end by their socket timeouts)
+        """
+        bound = time.monotonic() + session_mod.LOGOFF_TIMEOUT
+        workers = [threading.Thread(target=self._dispose_client,
+                                    args=(client, other_host, bound),
+                                    name='hmc-logoff', daemon=True)
+                   for client in clients]
+        for worker in workers:
+            worker.start()
+        return workers
+
     def _calls_ended(self):
         """No call waits any more: rewrite a status that may list some."""
         if self._saved_since_idle:
@@ -353,8 +360,10 @@ class HMCLink:
         if changed:
             LOG.warning('Failing over from HMC %s to %s', old_host,
                         self.host)
-            for client in self.pool.retire_all():
-                self._dispose_client(client, other_host=self.host)
+            workers = self._log_off_in_parallel(self.pool.retire_all(),
+                                                other_host=self.host)
+            for worker in workers:
+                worker.join(session_mod.LOGOFF_TIMEOUT + 1)
 
     def _run(self):
         while not self._closed():
@@ -407,10 +416,12 @@ class HMCLink:
         now = time.monotonic()
         quiet = self.probe_interval * UNRESPONSIVE_PROBES
         if self._state == UNRESPONSIVE:
-            if ((self.calls.last_answer > self._unresponsive_since or
-                    self._quick_probe()) and
-                    self._transition(UNRESPONSIVE, CONNECTED, None)):
-                LOG.info('HMC %s answers again', self.where)
+            if self.calls.last_answer > self._unresponsive_since or (
+                    self._quick_probe()):
+                if self._transition(UNRESPONSIVE, CONNECTED, None):
+                    LOG.info('HMC %s answers again', self.where)
+            else:
+                self._fail_over_from_mute()
         else:
             oldest = self.calls.oldest_request()
             if (oldest is not None and now - oldest >= quiet and
@@ -420,6 +431,30 @@ class HMCLink:
                     'HMC %s accepts requests but answered none for %.0f s'
                     % (self.where, now - self.calls.last_answer))
         self._refresh_status(now)
+
+    def _fail_over_from_mute(self):
+        """Use another address of ``[dpm] hmc`` that answers, if any.
+
+        Calls waiting on the mute address end by their deadline; their
+        sessions are retired when they come back (new epoch).
+        """
+        count = len(self.settings.hosts)
+        for step in range(1, count):
+            index = (self._host_index + step) % count
+            try:
+                self._version_query(index, PROBE_TIMEOUT)
+            except zhmcclient.Error:
+                continue
+            with self._cond:
+                if self._state != UNRESPONSIVE:
+                    return
+                self._epoch += 1
+            mute = self.where
+            self._switch_to(index)
+            if self._transition(UNRESPONSIVE, CONNECTED, None):
+                LOG.warning('HMC %s answers no request; calls go to %s now',
+                            mute, self.where)
+            return
 
     def _quick_probe(self):
         """Whether the current address answers a version query quickly."""

@@ -96,7 +96,7 @@ class FaultBoard(object):
         self._unmuted = threading.Condition(self._lock)
         self._rules = []    # [rule, remaining count] in insertion order
         self._latency = 0.0
-        self._mute = None
+        self._mute = {}     # listen address (None: all) -> shape
 
     def add(self, count, rule):
         if not isinstance(count, int) or count < 1:
@@ -130,22 +130,33 @@ class FaultBoard(object):
         with self._lock:
             self._latency = float(seconds)
 
-    @property
-    def mute(self):
-        """The mute shape in force, or None."""
+    def mute_for(self, host):
+        """The mute shape in force at listen address ``host``, or None."""
         with self._lock:
-            return self._mute
+            return self._shape_for(host)
 
-    def set_mute(self, shape):
-        """Go mute in ``shape`` (one of MUTE_SHAPES); None answers again."""
+    def _shape_for(self, host):
+        return self._mute.get(host) or self._mute.get(None)
+
+    def set_mute(self, shape, host=None):
+        """Go mute in ``shape`` (one of MUTE_SHAPES); None answers again.
+
+        :param host: one listen address; None: every address (and unmute
+            clears the mutes of single addresses too)
+        """
         if shape is not None and shape not in MUTE_SHAPES:
             raise ValueError('mute shape must be one of %s, got %r' % (
                 ', '.join(MUTE_SHAPES), shape))
         with self._lock:
-            self._mute = shape
+            if shape is None and host is None:
+                self._mute = {}
+            elif shape is None:
+                self._mute.pop(host, None)
+            else:
+                self._mute[host] = shape
             self._unmuted.notify_all()
 
-    def hold_while_muted(self, shapes, stopped, poll=0.1):
+    def hold_while_muted(self, shapes, host, stopped, poll=0.1):
         """Block the calling connection thread while a shape is in force.
 
         :param shapes: the mute shapes that hold this connection
@@ -155,7 +166,7 @@ class FaultBoard(object):
         """
         held = False
         with self._lock:
-            while self._mute in shapes and not stopped():
+            while self._shape_for(host) in shapes and not stopped():
                 held = True
                 self._unmuted.wait(poll)
         return held
@@ -164,7 +175,7 @@ class FaultBoard(object):
         with self._lock:
             self._rules = []
             self._latency = 0.0
-            self._mute = None
+            self._mute = {}
             self._unmuted.notify_all()
 
     def pending(self):
@@ -172,5 +183,8 @@ class FaultBoard(object):
         with self._lock:
             rules = [dict(rule._asdict(), remaining=count)
                      for rule, count in self._rules]
-            return {'latency': self._latency, 'mute': self._mute,
+            return {'latency': self._latency,
+                    'mute': self._mute.get(None),
+                    'mute_by_address': {host: shape for host, shape
+                                        in self._mute.items() if host},
                     'rules': rules}

@@ -91,7 +91,7 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         front.stats.count(method, path)
         if front.faults.hold_while_muted(
                 (faults.MUTE_AFTER_TLS, faults.MUTE_DROPPED),
-                self.server.closing):
+                self.server.host, self.server.closing):
             raise _DropConnection()
         latency = front.faults.latency
         if latency:
@@ -189,7 +189,8 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         front = self.server.front
-        stall = front.faults.mute == faults.MUTE_MID_RESPONSE
+        stall = (front.faults.mute_for(self.server.host) ==
+                 faults.MUTE_MID_RESPONSE)
         # A stalled answer promises at least one byte it never sends.
         self.send_header('Content-Length',
                          str(max(len(payload), 1) if stall else len(payload)))
@@ -200,6 +201,7 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(payload[:len(payload) // 2])
             self.wfile.flush()
             front.faults.hold_while_muted((faults.MUTE_MID_RESPONSE,),
+                                          self.server.host,
                                           self.server.closing)
             raise _DropConnection()
         if payload:
@@ -216,6 +218,7 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def __init__(self, host, port, front):
         self.front = front
+        self.host = host
         self._connections = set()
         self._connections_lock = threading.Lock()
         self._thread = None
@@ -236,7 +239,8 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
             self._connections.add(request)
         try:
             if self.front.faults.hold_while_muted(
-                    (faults.MUTE_NO_TLS, faults.MUTE_DROPPED), self.closing):
+                    (faults.MUTE_NO_TLS, faults.MUTE_DROPPED), self.host,
+                    self.closing):
                 return
         finally:
             with self._connections_lock:

@@ -176,15 +176,19 @@ class HMCSimulator(object):
     def set_latency(self, seconds):
         self._faults.set_latency(seconds)
 
-    def mute(self, shape=faults.MUTE_AFTER_TLS):
+    def mute(self, shape=faults.MUTE_AFTER_TLS, host=None):
         """Stop answering in ``shape`` (``faults.MUTE_SHAPES``).
 
-        Until :meth:`unmute` or :meth:`clear_faults`.
+        At one listen address ``host`` or all; until :meth:`unmute` or
+        :meth:`clear_faults`.
         """
-        self._faults.set_mute(shape)
+        if host is not None and host not in self.hosts:
+            raise ValueError('%s is not a listen address of this simulator '
+                             '(addresses: %s)' % (host, ', '.join(self.hosts)))
+        self._faults.set_mute(shape, host)
 
-    def unmute(self):
-        self._faults.set_mute(None)
+    def unmute(self, host=None):
+        self._faults.set_mute(None, host)
 
     def fail_next(self, n, status, reason, retry_after=None, method=None,
                   uri=None, message=None):

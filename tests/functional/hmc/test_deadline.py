@@ -352,3 +352,27 @@ class CallBoundTest(base.SupervisorTestCase):
                 not t.name.startswith('hmc-simulator')]
         self.assertEqual([], left)
         self.assertEqual(0, established_to(self.sim.port))
+
+
+class MuteFailoverTest(base.SupervisorTestCase):
+    """An HMC that answers nothing is left for an alternate that answers."""
+
+    hosts = ('127.0.0.1', '127.0.0.2')
+
+    def test_calls_go_to_the_alternate_when_the_current_hmc_is_mute(self):
+        sup = self.supervisor(call_deadline=4, read_timeout=300)
+        self.sim.mute(faults.MUTE_AFTER_TLS, host='127.0.0.1')
+        exc, took = self.timed(sup.call, lambda c: c.cpcs.list(),
+                               what='list CPCs')
+        self.assertIsInstance(exc, exception.HypervisorUnavailable)
+        self.assertLess(took, 4 + MARGIN)
+        deadline = time.monotonic() + 15
+        while (sup.status()['state'] != 'connected' and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
+        status = sup.status()
+        self.assertEqual(('connected', '127.0.0.2:%d' % self.sim.port),
+                         (status['state'], status['current_hmc']))
+        result, took = self.timed(sup.call, lambda c: len(c.cpcs.list()))
+        self.assertEqual(1, result)
+        self.assertLess(took, 1)

@@ -239,7 +239,13 @@ class MuteFaultTest(base.SimulatorTestCase):
         self.assertEqual('no-tls', self.sim.faults()['mute'])
         self.assertEqual(200, post('/faults/unmute', {}))
         self.assertIsNone(self.sim.faults()['mute'])
+        self.assertEqual(200, post('/faults/mute', {'host': '127.0.0.1'}))
+        self.assertEqual({'127.0.0.1': 'after-tls'},
+                         self.sim.faults()['mute_by_address'])
+        self.assertEqual(200, post('/faults/unmute', {'host': '127.0.0.1'}))
+        self.assertEqual({}, self.sim.faults()['mute_by_address'])
         self.assertRaises(ValueError, self.sim.mute, 'deaf')
+        self.assertRaises(ValueError, self.sim.mute, 'no-tls', '10.9.9.9')
 
 
 def _refused(host, port):
