@@ -48,13 +48,21 @@ def write_json(path, data):
 
     :raises OSError: the directory or the file cannot be written
     """
+    write_text(path, json.dumps(data, indent=1, sort_keys=True))
+
+
+def write_text(path, text):
+    """Write ``text`` to ``path`` (mode 0600), atomically and durably.
+
+    :raises OSError: the directory or the file cannot be written
+    """
     directory = os.path.dirname(path) or '.'
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory,
                                prefix='.%s.' % os.path.basename(path))
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as stream:
-            json.dump(data, stream, indent=1, sort_keys=True)
+            stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
         replace(tmp, path)

@@ -26,6 +26,7 @@ from nova_dpm.simulator import inventory as inventory_mod
 from nova_dpm.simulator import server
 from nova_dpm.simulator import stats as stats_mod
 from nova_dpm.simulator import tls
+from nova_dpm import state_file
 
 STATE_FILE = 'simulator.json'
 PASSWORD_FILE = 'password'
@@ -158,10 +159,10 @@ class HMCSimulator(object):
                                               PASSWORD_FILE)}
 
     def _write_state_files(self):
-        _write_private(os.path.join(self.state_dir, PASSWORD_FILE),
-                       self.password + '\n')
-        _write_private(os.path.join(self.state_dir, STATE_FILE),
-                       json.dumps(self.info(), indent=2) + '\n')
+        state_file.write_text(os.path.join(self.state_dir, PASSWORD_FILE),
+                              self.password + '\n')
+        state_file.write_text(os.path.join(self.state_dir, STATE_FILE),
+                              json.dumps(self.info(), indent=2) + '\n')
 
     # --- faults ---
 
@@ -238,13 +239,3 @@ class HMCSimulator(object):
 
     def resources(self):
         return self._backend.resources()
-
-
-def _write_private(path, text):
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
