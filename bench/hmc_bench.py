@@ -18,6 +18,13 @@ is plain zhmcclient with its default settings doing the same thing.
   zhmcclient never logs off by itself.
 * ``hmc_job_seen_s``: a 1 s partition start until the caller sees it done;
   baseline ``Job.wait_for_completion`` (polls every 10 s).
+* ``call_deadline_s``: the longest of three calls started 1 s apart while
+  the HMC is mute after TLS (DEFAULT settings); target ``call_deadline``
+  plus 1 s of scheduling slack.  No baseline is run (plain zhmcclient
+  waits read_timeout 3600 s per attempt); ``before_s`` is what issue 17
+  measured before the deadline existed.
+* ``startup_mute_s``: start() against an HMC mute after TLS (DEFAULT
+  settings); target ``startup_deadline``.
 """
 
 import threading
@@ -28,6 +35,7 @@ import zhmcclient
 from nova_dpm.hmc import policy
 from nova_dpm.hmc import settings as settings_mod
 from nova_dpm.hmc import supervisor as supervisor_mod
+from nova_dpm.simulator import faults
 from nova_dpm.simulator import HMCSimulator
 
 
@@ -83,7 +91,8 @@ def startup_fail(sim):
     backoff = sum(min(policy.INITIAL_BACKOFF * 2 ** n +
                       policy.INITIAL_BACKOFF, defaults.max_retry_interval)
                   for n in range(retries))
-    bound = defaults.connect_timeout * (retries + 1) + backoff
+    bound = min(defaults.connect_timeout * (retries + 1) + backoff,
+                defaults.startup_deadline)
     return _metric(value, baseline, round(bound, 1), 's',
                    bound_s=round(bound, 1))
 
@@ -200,6 +209,72 @@ def job_seen(sim, duration=1.0):
     finally:
         sup.stop()
     return value, baseline
+
+
+def _worst_mute_call(sim, callers=3, spacing=1.0):
+    sup = _supervisor(sim)
+    sup.start()
+    sim.mute(faults.MUTE_AFTER_TLS)
+    took = []
+
+    def call():
+        started = time.monotonic()
+        try:
+            sup.call(_names, what='list CPCs')
+        except Exception:  # noqa: B902 - the failure is what we time
+            pass
+        took.append(time.monotonic() - started)
+    threads = []
+    for _ in range(callers):
+        threads.append(threading.Thread(target=call))
+        threads[-1].start()
+        time.sleep(spacing)
+    for thread in threads:
+        thread.join()
+    sim.unmute()
+    sup.stop()
+    return max(took)
+
+
+def _mute_start(sim):
+    sim.mute(faults.MUTE_AFTER_TLS)
+    sup = _supervisor(sim)
+    started = time.monotonic()
+    try:
+        sup.start()
+    except Exception:  # noqa: B902 - the failure is what we time
+        pass
+    value = time.monotonic() - started
+    sim.unmute()
+    sup.stop()
+    return value
+
+
+def deadline_metrics():
+    """call_deadline_s and startup_mute_s, side by side (about 5 min)."""
+    defaults = settings_mod.HMCSettings(hosts=('h',), userid='u',
+                                        password='p')
+    values = {}
+
+    def measure(name, function):
+        with HMCSimulator(job_duration=1.0) as sim:
+            values[name] = function(sim)
+    threads = [threading.Thread(target=measure, args=item) for item in (
+        ('call', _worst_mute_call), ('start', _mute_start))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        'call_deadline_s': _metric(
+            values['call'], None, defaults.call_deadline + 1, 's',
+            before_s=3599, note='worst of 3 calls 1 s apart, HMC mute '
+            'after TLS, default settings'),
+        'startup_mute_s': _metric(
+            values['start'], None, defaults.startup_deadline, 's',
+            before_s=1205, note='start() with the HMC mute after TLS, '
+            'default settings'),
+    }
 
 
 def run():

@@ -23,12 +23,21 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        'results.json')
 
 
+#: What --only can select.
+PARTS = ('driver', 'hmc', 'hmc-deadline', 'image')
+
+
 def _collect(args):
     results = {}
-    results.update(driver_bench.run(instances=args.instances))
+    parts = args.only.split(',') if args.only else PARTS
+    if 'driver' in parts:
+        results.update(driver_bench.run(instances=args.instances))
     from bench import hmc_bench
-    results.update(hmc_bench.run())
-    if not args.skip_image:
+    if 'hmc' in parts:
+        results.update(hmc_bench.run())
+    if 'hmc-deadline' in parts:
+        results.update(hmc_bench.deadline_metrics())
+    if 'image' in parts and not args.skip_image:
         from bench import image_bench
         results.update(image_bench.run(size=args.image_mib * 1024 * 1024,
                                        drops=20))
@@ -79,8 +88,17 @@ def main():
     parser.add_argument('--instances', type=int, default=50)
     parser.add_argument('--image-mib', type=int, default=1024)
     parser.add_argument('--skip-image', action='store_true')
+    parser.add_argument('--only', help='comma-separated parts of %s; the '
+                        'other metrics in results.json are kept' %
+                        ', '.join(PARTS))
     args = parser.parse_args()
-    results = _finish(_collect(args))
+    results = _collect(args)
+    if args.only and os.path.exists(RESULTS):
+        with open(RESULTS) as f:
+            kept = json.load(f)
+        kept.update(results)
+        results = kept
+    results = _finish(results)
     with open(RESULTS, 'w') as f:
         json.dump(results, f, indent=2, sort_keys=True)
     _print(results)

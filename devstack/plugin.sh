@@ -250,6 +250,8 @@ function validate_nova_dpm_settings {
     _nova_dpm_require_int DPM_RETRY_AFTER 0
     _nova_dpm_require_int DPM_MAX_RETRY_INTERVAL 1
     _nova_dpm_require_int DPM_HMC_SESSION_POOL_SIZE 1
+    _nova_dpm_require_int DPM_CALL_DEADLINE 1
+    _nova_dpm_require_int DPM_STARTUP_DEADLINE 1
     _nova_dpm_require_int DPM_IMAGE_STALL_TIMEOUT 1
     _nova_dpm_require_int DPM_IMAGE_DOWNLOAD_RETRIES 0
     _nova_dpm_require_items DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS \
@@ -316,6 +318,8 @@ function configure_nova_dpm {
     iniset "$conf" dpm retry_after "$DPM_RETRY_AFTER"
     iniset "$conf" dpm max_retry_interval "$DPM_MAX_RETRY_INTERVAL"
     iniset "$conf" dpm hmc_session_pool_size "$DPM_HMC_SESSION_POOL_SIZE"
+    iniset "$conf" dpm call_deadline "$DPM_CALL_DEADLINE"
+    iniset "$conf" dpm startup_deadline "$DPM_STARTUP_DEADLINE"
 
     iniset "$conf" dpm image_cache_dir "$DPM_IMAGE_CACHE_DIR"
     iniset "$conf" dpm image_stall_timeout "$DPM_IMAGE_STALL_TIMEOUT"

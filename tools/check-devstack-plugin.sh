@@ -251,6 +251,8 @@ expect_ini $S dpm retries_number 6
 expect_ini $S dpm retry_after 11
 expect_ini $S dpm max_retry_interval 31
 expect_ini $S dpm hmc_session_pool_size 5
+expect_ini $S dpm call_deadline 301
+expect_ini $S dpm startup_deadline 121
 expect_ini $S dpm image_cache_dir /srv/dpm-images
 expect_ini $S dpm image_stall_timeout 32
 expect_ini $S dpm image_download_retries 12
@@ -337,6 +339,8 @@ expect_ini $S dpm retries_number 5
 expect_ini $S dpm retry_after 10
 expect_ini $S dpm max_retry_interval 30
 expect_ini $S dpm hmc_session_pool_size 4
+expect_ini $S dpm call_deadline 300
+expect_ini $S dpm startup_deadline 120
 # shellcheck disable=SC2016  # literal $ on purpose
 expect_ini $S dpm image_cache_dir '$state_path/dpm_image_cache'
 expect_ini $S dpm image_stall_timeout 30

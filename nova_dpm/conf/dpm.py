@@ -136,6 +136,31 @@ CONNECTION_OPTS = [
     cfg.IntOpt('hmc_session_pool_size', default=4, min=1,
                help='Logged-on HMC sessions kept for concurrent operations '
                     '(each counts against the HMC session limit).'),
+    cfg.IntOpt('call_deadline', default=300, min=1,
+               help='Seconds one HMC call of the driver may take in all: '
+                    'waiting for a reconnection or a pooled session, '
+                    'connect and read timeouts, retries and Retry-After '
+                    'waits. Beyond it the call fails (HypervisorUnavailable '
+                    'for an unreachable or mute HMC) while reconnection '
+                    'goes on in the background (connect_retries), and '
+                    'calls work again as soon as the HMC answers. 300 s: a '
+                    'slow but answering HMC operation (Create Partition '
+                    'under load takes up to a few minutes) still '
+                    'completes, while a hung HMC frees the few worker '
+                    'threads of nova-compute (builds, power-state sync, '
+                    'RPC handlers) after 5 minutes instead of an hour. '
+                    'Asynchronous jobs are bounded by operation_timeout; '
+                    'each of their status polls is one call.'),
+    cfg.IntOpt('startup_deadline', default=120, min=1,
+               help='Seconds nova-compute start may spend on the HMC '
+                    '(connection attempts, logon, CPC and adapter checks) '
+                    'whatever the HMC does: refuses connections, drops '
+                    'packets, goes mute after TLS, answers 503 or answers '
+                    'slowly. Then the start fails with one line naming '
+                    'the cause. 120 s: an HMC that cannot answer a '
+                    'handful of small requests in two minutes is not '
+                    'usable, and a configuration mistake is reported '
+                    'while the operator still watches.'),
 ]
 
 IMAGE_OPTS = [

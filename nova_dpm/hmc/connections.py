@@ -1,4 +1,4 @@
-"""Managed HMC connections: ids, reference counts and persistence.
+"""Managed HMC connections: ids, reference counts and the status file.
 
 Several consumers in one process (the compute driver for its CPC subset,
 ``nova-compute:<host>``; a storage-server integration; ...) may need the
@@ -7,29 +7,33 @@ and gets the shared :class:`HMCLink` for ``(hosts, port, userid)``; the
 link logs off only when the last id referring to it is released.
 
 ``manage`` returns at once: the link connects in the background and keeps
-retrying until it succeeds.  Managed ids are kept in a JSON file under
-``state_path`` (written atomically: temp file, fsync, ``os.replace``)
-until unmanaged, together with each connection's state and last error,
-which ``nova-dpm-status`` reads.  The file never holds the password.
+retrying until it succeeds.  Each id's state, last error and the calls
+waiting on its HMC are kept in a JSON status file under ``state_path``,
+which ``nova-dpm-status`` reads, until the id is unmanaged.  Several
+services may share one ``state_path``: each merges its own entries into
+the file under a file lock and leaves the others' alone.  The file only
+informs: one that cannot be read is set aside and rebuilt
+(:mod:`nova_dpm.state_file`).  It never holds the password.
 """
 
 import datetime
-import json
 import os
-import tempfile
 import threading
 
 from nova import exception
 from oslo_log import log as logging
 
 from nova_dpm.hmc import link as link_mod
+from nova_dpm import state_file as files
 
 LOG = logging.getLogger(__name__)
 
 STATE_FILE = 'nova-dpm-hmc-connections.json'
+VERSION = 1
+WHAT = 'HMC connection status file'
 
-NOT_RESUMED = ('managed before the last restart; not connected until its '
-               'owner manages it again')
+DETACHED = ('released when its service stopped; connected again when the '
+            'service manages it again')
 
 
 class ConnectionIdInvalid(exception.Invalid):
@@ -45,33 +49,39 @@ def state_file(state_dir):
     return os.path.join(state_dir, STATE_FILE)
 
 
-def read_state(state_dir):
-    """The persisted connections ``{id: {...}}`` ({} when none)."""
-    try:
-        with open(state_file(state_dir)) as f:
-            return json.load(f).get('connections', {})
-    except FileNotFoundError:
-        return {}
+def _is_list_of_dicts(value):
+    return isinstance(value, list) and all(isinstance(v, dict)
+                                           for v in value)
 
 
-def write_json_atomically(path, data):
-    """Write JSON so readers see the old or the new file, never half."""
-    directory = os.path.dirname(path) or '.'
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix='.tmp-',
-                               suffix='.json')
-    try:
-        with os.fdopen(fd, 'w') as f:
-            json.dump(data, f, indent=2, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+def valid_state(data):
+    """Whether ``data`` has the layout :meth:`ConnectionManager.save` writes.
+
+    Checked down to the fields status output renders, so no content of
+    the file can break a reader.
+    """
+    if not isinstance(data, dict):
+        return False
+    entries = data.get('connections', {})
+    if not isinstance(entries, dict):
+        return False
+    for entry in entries.values():
+        if not (isinstance(entry, dict) and
+                isinstance(entry.get('connection_info', {}), dict) and
+                isinstance(entry.get('connection_info', {}).get('hmc', []),
+                           list) and
+                _is_list_of_dicts(entry.get('waiting_calls', []))):
+            return False
+    return True
+
+
+def load_state(state_dir):
+    """The status file's content, or None when there is none.
+
+    :raises nova_dpm.state_file.Damaged: it cannot be used (the reason)
+    :raises OSError: it cannot be read
+    """
+    return files.load_json(state_file(state_dir), valid_state)
 
 
 def _check_id(connection_id):
@@ -83,7 +93,7 @@ def _check_id(connection_id):
 class ConnectionManager:
     """Managed connection ids sharing reference-counted HMC links.
 
-    :param state_dir: where the state file lives (Nova's state_path);
+    :param state_dir: where the status file lives (Nova's state_path);
         None keeps nothing on disk
     :param session_factory: passed to new links (tests use a fake HMC)
     :param probe_interval: passed to new links
@@ -95,9 +105,9 @@ class ConnectionManager:
         self._factory = session_factory
         self._probe_interval = probe_interval
         self._lock = threading.RLock()
-        self._ids = {}      # id -> {'key': ..., 'info': ...}
-        self._links = {}    # key -> [link, references]
-        self._resumable = read_state(state_dir) if state_dir else {}
+        self._ids = {}       # id -> {'key': ..., 'info': ...}
+        self._links = {}     # key -> [link, references]
+        self._detached = {}  # id -> connection info; managed, released here
 
     def manage(self, connection_id, settings, session_factory=None,
                logged_on=None):
@@ -128,7 +138,7 @@ class ConnectionManager:
             entry[1] += 1
             self._ids[connection_id] = {'key': key,
                                         'info': settings.connection_info()}
-            self._resumable.pop(connection_id, None)
+            self._detached.pop(connection_id, None)
         if retired is not None:
             retired.close()
         if logged_on is not None:
@@ -150,20 +160,24 @@ class ConnectionManager:
     def unmanage(self, connection_id):
         """Release an id for good; the last one out logs the HMC off.
 
+        Also for an id managed by an earlier run (found in the status
+        file only).
+
         :raises ConnectionNotManaged: unknown id
         """
         retired = None
         with self._lock:
-            if connection_id in self._resumable:
-                del self._resumable[connection_id]
-            elif connection_id not in self._ids:
-                raise ConnectionNotManaged(connection_id=connection_id)
-            else:
+            known_here = (connection_id in self._ids or
+                          connection_id in self._detached)
+            if connection_id in self._ids:
                 retired = self._release(connection_id)
+            self._detached.pop(connection_id, None)
         if retired is not None:
             retired.close()
+        on_disk = self._merge_into_file(forget=connection_id)
+        if not (known_here or on_disk):
+            raise ConnectionNotManaged(connection_id=connection_id)
         LOG.info('Unmanaged HMC connection %r', connection_id)
-        self.save()
 
     def detach(self, connection_id):
         """Release an id in this process but keep it managed on disk.
@@ -175,8 +189,7 @@ class ConnectionManager:
             known = self._ids.get(connection_id)
             if known is None:
                 return
-            self._resumable[connection_id] = {
-                'connection_info': known['info']}
+            self._detached[connection_id] = known['info']
             retired = self._release(connection_id)
         if retired is not None:
             retired.close()
@@ -200,17 +213,18 @@ class ConnectionManager:
             self.detach(connection_id)
 
     def connections(self):
-        """``{id: {connected, managed, state, last_error, connection_info}}``.
+        """This manager's ids with their state, for status output.
 
-        Never contains the password.
+        ``{id: {connected, managed, state, last_error, waiting_calls,
+        connection_info, ...}}``; never contains the password.
         """
         with self._lock:
             result = {}
-            for connection_id, old in self._resumable.items():
+            for connection_id, info in self._detached.items():
                 result[connection_id] = {
                     'managed': True, 'connected': False, 'state': 'idle',
-                    'last_error': NOT_RESUMED,
-                    'connection_info': old.get('connection_info', {})}
+                    'last_error': DETACHED, 'waiting_calls': [],
+                    'connection_info': dict(info)}
             for connection_id, known in self._ids.items():
                 link = self._links[known['key']][0]
                 status = link.status()
@@ -221,21 +235,45 @@ class ConnectionManager:
                     'last_error': status['last_error'],
                     'current_hmc': status['current_hmc'],
                     'sessions': status['sessions'],
+                    'waiting_calls': list(status.get('waiting_calls', [])),
                     'connection_info': dict(known['info'])}
             return result
 
     def save(self):
-        """Write the state file (no-op without a state_dir)."""
+        """Merge this manager's ids into the status file; never raises.
+
+        No-op without a state_dir.
+        """
+        self._merge_into_file()
+
+    def _merge_into_file(self, forget=None):
+        """Write this manager's entries, leaving other services' alone.
+
+        :param forget: an id to remove from the file
+        :returns: whether the file had ``forget``
+        """
         if not self.state_dir:
-            return
+            return False
+        path = state_file(self.state_dir)
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        # The manager lock keeps this process's writes in order; the file
+        # lock keeps other processes' merges out.  Neither is held across
+        # an HMC request.
         with self._lock:
-            data = {'version': 1,
-                    'updated_at': datetime.datetime.now(
-                        datetime.timezone.utc).isoformat(),
-                    'pid': os.getpid(),
-                    'connections': self.connections()}
+            mine = self.connections()
+            for entry in mine.values():
+                entry.update(updated_at=now, pid=os.getpid())
             try:
-                write_json_atomically(state_file(self.state_dir), data)
+                with files.locked(path):
+                    old = files.load_or_set_aside(path, valid_state, WHAT)
+                    entries = (old or {}).get('connections', {})
+                    had = entries.pop(forget, None) is not None
+                    entries.update(mine)
+                    files.write_json(path, {
+                        'version': VERSION, 'updated_at': now,
+                        'pid': os.getpid(), 'connections': entries})
             except OSError as exc:
-                LOG.warning('Could not write HMC connection state to %s: '
-                            '%s', state_file(self.state_dir), exc)
+                LOG.warning('Could not write the %s %s: %s', WHAT, path,
+                            exc)
+                return False
+        return had

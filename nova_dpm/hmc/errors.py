@@ -36,6 +36,10 @@ OperationTimeout, StatusTimeout,                   e.g. InstanceDeployFailure
 ParseError, VersionError, ...)                     (default HMCOperationFailed)
 ================================  ===============  ============================
 
+A call that runs out of its ``call_deadline`` (or is asked by a
+Retry-After to wait beyond it) fails with the exception of its last
+failure's row; the message ends with why no further attempt was made.
+
 The zhmcclient error is always chained (``raise ... from exc``) and logged
 once with the HTTP method, URI, status and reason; never the password.
 """
@@ -196,19 +200,26 @@ def unavailable(message):
 
 
 def translate(exc, kind, what, failure=None, instance_uuid=None,
-              where='the HMC', userid=None, secret=None):
+              where='the HMC', userid=None, secret=None, note=None):
     """The Nova exception for a zhmcclient error the policy gave up on.
 
     Logs the zhmcclient error once.  The caller raises the result ``from
     exc``.
+
+    :param note: why no further attempt was made (a deadline, the HMC's
+        Retry-After), appended to the message
     """
     failure = failure or HMCOperationFailed
     detail = describe(exc, secret)
     LOG.warning('HMC call failed (%s) on %s: %s', what, where, detail)
     http = _http(exc)
-    if kind in (Kind.UNREACHABLE, Kind.READ_TIMEOUT):
-        return unavailable('%s: HMC %s unreachable (%s)' % (
-            what, where, short_cause(exc)))
+    tail = '; %s' % note if note else ''
+    if kind is Kind.READ_TIMEOUT:
+        return unavailable('%s: HMC %s did not answer (%s)%s' % (
+            what, where, short_cause(exc), tail))
+    if kind is Kind.UNREACHABLE:
+        return unavailable('%s: HMC %s unreachable (%s)%s' % (
+            what, where, short_cause(exc), tail))
     if kind in (Kind.AUTH, Kind.SESSION_EXPIRED):
         return unavailable(
             '%s: logon as %r rejected by HMC %s (check hmc_username/'
@@ -223,4 +234,4 @@ def translate(exc, kind, what, failure=None, instance_uuid=None,
             what, http.message, http.http_status, http.reason)
     else:
         message = '%s: %s' % (what, exc)
-    return failure(reason=redact(message, secret))
+    return failure(reason=redact(message + tail, secret))

@@ -3,6 +3,11 @@
 States::
 
     CONNECTING ──ok──> CONNECTED ──report_unreachable──> RECONNECTING
+         │              ^    │                                │
+         │              │    │ read timeout, or a request     │
+         │              │    v unanswered and a probe too     │
+         │              │  UNRESPONSIVE (calls still go out)  │
+         │              └─any answer─┘                        │
          │                 ^                                  │
          │                 └──────────ok──────────────────────┤
          └──budget spent / logon rejected──> DOWN <──budget───┘
@@ -25,6 +30,16 @@ address, then the others in order; a different address retires the
 pooled sessions (logged off, through the new address when the old one
 is gone) and new ones log on where the HMC answered.
 A rejected logon is never repeated automatically (it can lock the user).
+
+Calls wait for the link at most until their deadline (``call_deadline``);
+the background thread goes on reconnecting for the whole budget.  While
+CONNECTED the thread also watches the calls in flight: when a request has
+waited ``UNRESPONSIVE_PROBES`` probe intervals and no answer at all came
+from the HMC meanwhile, a quick version query decides between "slow" and
+UNRESPONSIVE (the HMC accepts requests but answers none), and while calls
+wait long it refreshes the status file so ``nova-dpm-status`` shows them.
+No lock is held across an HMC request: the thread and the callers take
+the link's condition only to read or change its state.
 """
 
 import threading
@@ -34,6 +49,7 @@ from oslo_log import log as logging
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import inflight
 from nova_dpm.hmc import policy
 from nova_dpm.hmc import pool as pool_mod
 from nova_dpm.hmc import session as session_mod
@@ -42,12 +58,28 @@ LOG = logging.getLogger(__name__)
 
 CONNECTING = 'connecting'
 CONNECTED = 'connected'
+UNRESPONSIVE = 'unresponsive'
 RECONNECTING = 'reconnecting'
 DOWN = 'down'
 CLOSED = 'closed'
 
-#: Connect timeout of the quick probe while DOWN (seconds).
-PROBE_CONNECT_TIMEOUT = 2.0
+#: Connect and read timeout of the quick probe (seconds).
+PROBE_TIMEOUT = 2.0
+
+#: Longest connect and read timeout of the version queries of reconnect
+#: attempts (seconds), so close() can wait for the thread.
+QUERY_TIMEOUT = session_mod.VERSION_QUERY_TIMEOUT
+
+#: A request unanswered for this many probe intervals, with no answer
+#: from the HMC at all meanwhile, makes the link probe the HMC.
+UNRESPONSIVE_PROBES = 10
+
+#: While calls wait longer than this many probe intervals the status file
+#: is rewritten that often.
+REFRESH_PROBES = 5
+
+#: States in which calls go out.
+USABLE = (CONNECTED, UNRESPONSIVE)
 
 
 class HMCLink:
@@ -74,6 +106,10 @@ class HMCLink:
         self._auth_failed = False
         self._thread = None
         self._wakeup = threading.Event()
+        self._unresponsive_since = None
+        self._refreshed_at = None
+        self._saved_since_idle = False
+        self.calls = inflight.InFlight(on_idle=self._calls_ended)
         self.pool = pool_mod.SessionPool(settings.pool_size,
                                          self._new_client,
                                          self._dispose_client)
@@ -108,18 +144,22 @@ class HMCLink:
                     'current_hmc': self.where,
                     'last_error': self._last_error}
         info['sessions'] = self.pool.stats()
+        info['waiting_calls'] = self.calls.snapshot()
         return info
 
-    def wait_usable(self):
+    def wait_usable(self, deadline=None, what='HMC operation'):
         """Return when calls may go out; raise when they cannot.
 
-        Waits while (re)connecting, which the reconnect budget bounds.
+        Waits while (re)connecting, at most until ``deadline``
+        (``time.monotonic()`` value; None: as long as the reconnect
+        budget lasts).
 
-        :raises HypervisorUnavailable: DOWN or closed
+        :raises HypervisorUnavailable: DOWN, closed, or still reconnecting
+            at the deadline (the reconnection goes on in the background)
         """
         with self._cond:
             while True:
-                if self._state == CONNECTED:
+                if self._state in USABLE:
                     return self._epoch
                 if self._state == CLOSED:
                     raise errors.unavailable(
@@ -127,7 +167,18 @@ class HMCLink:
                         'stopping)' % self.settings.addresses)
                 if self._state == DOWN:
                     raise errors.unavailable(self._down_message)
-                self._cond.wait()
+                if deadline is None:
+                    self._cond.wait()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise errors.unavailable(
+                        '%s: HMC %s not reachable within the call deadline '
+                        '(call_deadline = %s s; %s); reconnecting in the '
+                        'background' % (what, self.settings.addresses,
+                                        self.settings.call_deadline,
+                                        self._last_error or 'connecting'))
+                self._cond.wait(left)
 
     # -- what callers report -------------------------------------------
     def adopt(self, client, host_index=0):
@@ -140,7 +191,7 @@ class HMCLink:
     def report_unreachable(self, exc, epoch):
         """A call could not reach the HMC: start reconnecting (once)."""
         with self._cond:
-            if self._state != CONNECTED or epoch != self._epoch:
+            if self._state not in USABLE or epoch != self._epoch:
                 return
             self._state = RECONNECTING
             self._last_error = 'HMC %s unreachable (%s)' % (
@@ -150,6 +201,33 @@ class HMCLink:
                     self.settings.connect_retries)
         self._changed()
         self._wakeup.set()
+
+    def report_no_answer(self, exc, epoch):
+        """A request got no answer in time: the HMC is UNRESPONSIVE."""
+        with self._cond:
+            if self._state != CONNECTED or epoch != self._epoch:
+                return
+        self._mark_unresponsive('HMC %s accepted a request but did not '
+                                'answer it (%s)' % (
+                                    self.where, errors.short_cause(exc)))
+
+    def _mark_unresponsive(self, message):
+        if self._transition(CONNECTED, UNRESPONSIVE, message):
+            LOG.warning('%s; calls wait at most call_deadline = %s s',
+                        message, self.settings.call_deadline)
+
+    def _transition(self, expected, state, error):
+        """Change state only from ``expected`` (atomically); True if so."""
+        with self._cond:
+            if self._state != expected:
+                return False
+            if state == UNRESPONSIVE:
+                self._unresponsive_since = self.calls.last_answer
+            self._state = state
+            self._last_error = error
+            self._cond.notify_all()
+        self._changed()
+        return True
 
     def report_auth_failure(self, exc):
         """The HMC rejected our credentials: stop using it, never loop."""
@@ -175,7 +253,13 @@ class HMCLink:
         self._wakeup.set()
 
     def close(self):
-        """Log off every session and stop the thread; idempotent."""
+        """Log off every session and stop the thread; idempotent.
+
+        Bounded: the idle sessions are logged off in parallel, within
+        ``session.LOGOFF_TIMEOUT``; the background thread's requests
+        have at most QUERY_TIMEOUT.  Sessions lent to calls are logged
+        off when those calls end (by their deadline at the latest).
+        """
         with self._cond:
             if self._state == CLOSED:
                 return
@@ -183,15 +267,44 @@ class HMCLink:
             self._cond.notify_all()
             thread = self._thread
         self._wakeup.set()
-        self.pool.close()
+        workers = self._log_off_in_parallel(self.pool.close())
         if thread is not None and thread is not threading.current_thread():
-            # Daemon thread; do not hold a stopping service for a probe
-            # stuck in a connect timeout.
-            thread.join(timeout=5)
+            workers.append(thread)
+        # Each thread's requests end by their socket timeouts; the margin
+        # covers TLS teardown.
+        until = time.monotonic() + QUERY_TIMEOUT + 1
+        for worker in workers:
+            worker.join(max(0.0, until - time.monotonic()))
+        stuck = [worker.name for worker in workers if worker.is_alive()]
+        if stuck:
+            LOG.warning('HMC %s: threads %s still running after close',
+                        self.where, ', '.join(stuck))
         self._changed()
 
     # -- internals -----------------------------------------------------
-    def _changed(self):
+    def _log_off_in_parallel(self, clients, other_host=None):
+        """Log ``clients`` off, one thread each, within LOGOFF_TIMEOUT.
+
+        :returns: the started threads (they end by their socket timeouts)
+        """
+        bound = time.monotonic() + session_mod.LOGOFF_TIMEOUT
+        workers = [threading.Thread(target=self._dispose_client,
+                                    args=(client, other_host, bound),
+                                    name='hmc-logoff', daemon=True)
+                   for client in clients]
+        for worker in workers:
+            worker.start()
+        return workers
+
+    def _calls_ended(self):
+        """No call waits any more: rewrite a status that may list some."""
+        if self._saved_since_idle:
+            self._changed(idle=True)
+
+    def _changed(self, idle=False):
+        # A status saved while calls wait lists them; the next time no call
+        # waits, it is saved once more without them.
+        self._saved_since_idle = not idle
         if self._on_change is not None:
             try:
                 self._on_change(self)
@@ -202,7 +315,7 @@ class HMCLink:
         with self._cond:
             if self._state == CLOSED:
                 return
-            if state == CONNECTED and self._state != CONNECTED:
+            if state == CONNECTED and self._state not in USABLE:
                 self._epoch += 1
             self._state = state
             self._last_error = error
@@ -220,23 +333,24 @@ class HMCLink:
         if not self._closed():
             self._wakeup.wait(seconds)
 
-    def _new_client(self):
+    def _new_client(self, deadline=None):
         """Log a new session on at the current address (pool callback)."""
         if self._auth_failed:
             raise errors.unavailable(self._down_message)
         session = session_mod.make_session(
             self._factory, [self.host], self.settings)
-        session.logon()
+        with session_mod.bounded(session, deadline, self.calls.answered):
+            session.logon()
         return zhmcclient.Client(session)
 
-    def _dispose_client(self, client, other_host=None):
-        session_mod.logoff_quietly(client.session, other_host)
+    def _dispose_client(self, client, other_host=None, deadline=None):
+        session_mod.logoff_quietly(client.session, other_host, deadline)
 
-    def _version_query(self, host_index, connect_timeout=None):
-        host = self.settings.hosts[host_index]
-        session = session_mod.make_session(
-            self._factory, [host], self.settings, connect_timeout)
-        zhmcclient.Client(session).query_api_version()
+    def _version_query(self, host_index, timeout=None):
+        session_mod.version_query(
+            self._factory, self.settings.hosts[host_index], self.settings,
+            timeout or min(self.settings.connect_timeout, QUERY_TIMEOUT))
+        self.calls.answered()
 
     def _switch_to(self, host_index):
         old_host = self.host
@@ -246,8 +360,10 @@ class HMCLink:
         if changed:
             LOG.warning('Failing over from HMC %s to %s', old_host,
                         self.host)
-            for client in self.pool.retire_all():
-                self._dispose_client(client, other_host=self.host)
+            workers = self._log_off_in_parallel(self.pool.retire_all(),
+                                                other_host=self.host)
+            for worker in workers:
+                worker.join(session_mod.LOGOFF_TIMEOUT + 1)
 
     def _run(self):
         while not self._closed():
@@ -256,6 +372,9 @@ class HMCLink:
                 self._reconnect()
             elif state == DOWN and not self._auth_failed:
                 self._probe()
+                self._sleep(self.probe_interval)
+            elif state in USABLE:
+                self._watch()
                 self._sleep(self.probe_interval)
             else:
                 self._wakeup.wait()
@@ -292,7 +411,72 @@ class HMCLink:
                  time.monotonic() - started)
         self._set_state(CONNECTED, error=None)
 
-    def _first_answering(self, connect_timeout):
+    def _watch(self):
+        """While usable: tell slow from mute, keep the status current."""
+        now = time.monotonic()
+        quiet = self.probe_interval * UNRESPONSIVE_PROBES
+        if self._state == UNRESPONSIVE:
+            if self.calls.last_answer > self._unresponsive_since or (
+                    self._quick_probe()):
+                if self._transition(UNRESPONSIVE, CONNECTED, None):
+                    LOG.info('HMC %s answers again', self.where)
+            else:
+                self._fail_over_from_mute()
+        else:
+            oldest = self.calls.oldest_request()
+            if (oldest is not None and now - oldest >= quiet and
+                    now - self.calls.last_answer >= quiet and
+                    not self._quick_probe()):
+                self._mark_unresponsive(
+                    'HMC %s accepts requests but answered none for %.0f s'
+                    % (self.where, now - self.calls.last_answer))
+        self._refresh_status(now)
+
+    def _fail_over_from_mute(self):
+        """Use another address of ``[dpm] hmc`` that answers, if any.
+
+        Calls waiting on the mute address end by their deadline; their
+        sessions are retired when they come back (new epoch).
+        """
+        count = len(self.settings.hosts)
+        for step in range(1, count):
+            index = (self._host_index + step) % count
+            try:
+                self._version_query(index, PROBE_TIMEOUT)
+            except zhmcclient.Error:
+                continue
+            with self._cond:
+                if self._state != UNRESPONSIVE:
+                    return
+                self._epoch += 1
+            mute = self.where
+            self._switch_to(index)
+            if self._transition(UNRESPONSIVE, CONNECTED, None):
+                LOG.warning('HMC %s answers no request; calls go to %s now',
+                            mute, self.where)
+            return
+
+    def _quick_probe(self):
+        """Whether the current address answers a version query quickly."""
+        if self._closed():
+            return False
+        try:
+            self._version_query(self._host_index, PROBE_TIMEOUT)
+            return True
+        except zhmcclient.Error:
+            return False
+
+    def _refresh_status(self, now):
+        """Rewrite the status while calls wait long (waiting_s current)."""
+        every = self.probe_interval * REFRESH_PROBES
+        oldest = self.calls.oldest()
+        if (oldest is not None and now - oldest >= every and
+                (self._refreshed_at is None or
+                 now - self._refreshed_at >= every)):
+            self._refreshed_at = now
+            self._changed()
+
+    def _first_answering(self, timeout):
         """Index of the first address answering a version query.
 
         Starts with the current address, then the others in order.
@@ -300,9 +484,11 @@ class HMCLink:
         count = len(self.settings.hosts)
         last = None
         for step in range(count):
+            if self._closed():
+                break
             index = (self._host_index + step) % count
             try:
-                self._version_query(index, connect_timeout)
+                self._version_query(index, timeout)
                 return index
             except zhmcclient.Error as exc:
                 # A 503 (say) means busy, not reachable: try the next
@@ -310,7 +496,7 @@ class HMCLink:
                 if not policy.not_yet(exc, self.settings):
                     raise
                 last = exc
-        raise last
+        raise last or zhmcclient.ConnectionError('connection closed', None)
 
     def _sleep_probing(self, seconds):
         """Back off, but end early when a quick probe gets an answer.
@@ -328,7 +514,7 @@ class HMCLink:
             if time.monotonic() >= deadline or self._closed():
                 return
             try:
-                self._first_answering(PROBE_CONNECT_TIMEOUT)
+                self._first_answering(PROBE_TIMEOUT)
                 return
             except zhmcclient.Error:
                 continue
@@ -337,7 +523,7 @@ class HMCLink:
         if self._closed():
             return
         try:
-            index = self._first_answering(PROBE_CONNECT_TIMEOUT)
+            index = self._first_answering(PROBE_TIMEOUT)
         except zhmcclient.Error:
             return
         self._switch_to(index)

@@ -8,13 +8,18 @@ Three budgets, each from one ``[dpm]`` option:
   failover (:func:`reconnect_retrying`, run by the link's background
   thread, so concurrent calls share one budget instead of each thread
   waiting out its own);
-* one call (:class:`CallPolicy`): ``retries_number`` retries of a
-  retryable HTTP status, ``read_retries`` retries of a read timeout, one
-  re-logon on session expiry, and at most ``connect_retries`` + 1 tries
-  through reconnections.
+* one call (:class:`CallPolicy`, an immutable value): ``retries_number``
+  retries of a retryable HTTP status, ``read_retries`` retries of a read
+  timeout, one re-logon on session expiry, and at most
+  ``connect_retries`` + 1 tries through reconnections; all of it, waits
+  included, within ``call_deadline``.
 
 Backoff is exponential with jitter, capped by ``max_retry_interval``.
 """
+
+import dataclasses
+import datetime
+import time
 
 from oslo_log import log as logging
 import tenacity
@@ -30,11 +35,9 @@ INITIAL_BACKOFF = 0.5
 #: Statuses after which a POST/DELETE may have been carried out anyway.
 MAYBE_EXECUTED_STATUSES = frozenset((500, 502, 504))
 
-
-#: Longest Retry-After honoured (seconds): an HMC asking for more would
-#: hold an operation (and its Nova request) for that long; past this the
-#: call waits this much and retries within retries_number.
-MAX_RETRY_AFTER = 300
+#: An attempt with less time than this before the deadline is not made
+#: (seconds): its requests could not even connect.
+MIN_ATTEMPT_TIME = 0.1
 
 
 def backoff(settings):
@@ -54,11 +57,23 @@ def _log_before_sleep(label):
     return log
 
 
-def startup_retrying(settings, label, sleep=tenacity.nap.sleep):
-    """Connection attempts at service start: bounded, then give up."""
+def startup_retrying(settings, label, deadline, sleep=tenacity.nap.sleep):
+    """Connection attempts at service start: bounded, then give up.
+
+    At most ``startup_connect_retries`` + 1 attempts, and no attempt or
+    backoff past ``deadline`` (``time.monotonic()`` value).
+    """
+    def out_of_time(retry_state):
+        upcoming = getattr(retry_state, 'upcoming_sleep', 0) or 0
+        return time.monotonic() + upcoming + MIN_ATTEMPT_TIME > deadline
+
+    def sleep_within(seconds):
+        sleep(max(0.0, min(seconds, deadline - time.monotonic())))
+
     return _connecting(
-        settings, label, sleep,
-        tenacity.stop_after_attempt(settings.startup_connect_retries + 1))
+        settings, label, sleep_within,
+        tenacity.stop_after_attempt(settings.startup_connect_retries + 1) |
+        out_of_time)
 
 
 def reconnect_retrying(settings, label, sleep, stopped):
@@ -110,24 +125,57 @@ class CallFailed(Exception):
         self.maybe_sent = maybe_sent
 
 
-class CallPolicy:
-    """Retry decisions for one :meth:`HMCSupervisor.call`.
+class GiveUp(Exception):
+    """The call ends with its last failure.
 
-    Plugged into ``tenacity.Retrying`` as ``retry``, ``stop`` and
-    ``wait``.  Counts each kind of failure against its own budget.  A
-    mutating call whose request may have been carried out is retried only
-    when ``already_done`` can tell (then :attr:`check_done` is set so the
-    next attempt asks it first).
+    :ivar failed: the last :class:`CallFailed`
+    :ivar why: why no further attempt is made, for the message (deadline,
+        Retry-After), or None when the kind's budget is spent
     """
 
-    def __init__(self, settings, what, mutating=False,
-                 has_already_done=False):
-        self.settings = settings
-        self.what = what
-        self.mutating = mutating
-        self.has_already_done = has_already_done
-        self.counts = {}
-        self.check_done = False
+    def __init__(self, failed, why=None):
+        super().__init__(str(failed))
+        self.failed = failed
+        self.why = why
+
+
+@dataclasses.dataclass(frozen=True)
+class CallPolicy:
+    """Retry state of one :meth:`HMCSupervisor.call`, as an immutable value.
+
+    Like urllib3's ``Retry``: :meth:`after` never changes the policy, it
+    returns the policy of the next attempt (or raises :class:`GiveUp`),
+    so a policy can be logged, compared and shared between threads.
+    Each kind of failure counts against its own budget, and every wait
+    must end before :attr:`deadline`.  A mutating call whose request may
+    have been carried out is retried only when ``already_done`` can tell
+    (then the next policy has :attr:`check_done` set so that attempt asks
+    it first).
+    """
+
+    settings: object
+    what: str
+    #: ``time.monotonic()`` value by which the call must have ended
+    deadline: float
+    mutating: bool = False
+    has_already_done: bool = False
+    #: failures so far, ``((Kind, count), ...)``
+    counts: tuple = ()
+    check_done: bool = False
+
+    @classmethod
+    def begin(cls, settings, what, now, mutating=False,
+              has_already_done=False):
+        """The policy of a call's first attempt (deadline from now)."""
+        return cls(settings, what, now + settings.call_deadline,
+                   mutating=mutating, has_already_done=has_already_done)
+
+    def left(self, now):
+        """Seconds left before the deadline (negative once past)."""
+        return self.deadline - now
+
+    def count(self, kind):
+        return dict(self.counts).get(kind, 0)
 
     def _budget(self, kind):
         s = self.settings
@@ -146,40 +194,64 @@ class CallPolicy:
                     MAYBE_EXECUTED_STATUSES)
         return failed.maybe_sent
 
-    def should_retry(self, retry_state):
-        """tenacity ``retry``: is this failure worth another attempt?"""
-        failed = retry_state.outcome.exception()
+    def _wait(self, failed):
+        """The HMC's Retry-After or our own interval (seconds)."""
+        if failed.kind is errors.Kind.RETRY_STATUS:
+            return max(self.settings.retry_after, failed.retry_after or 0)
+        # Reconnection backoff happens in the link; others retry at once.
+        return 0
+
+    def after(self, failed, now):
+        """Decide what follows a failed attempt.
+
+        :param failed: the attempt's :class:`CallFailed`
+        :param now: ``time.monotonic()``
+        :returns: ``(policy of the next attempt, seconds to wait first)``
+        :raises GiveUp: no further attempt (budget spent, request may have
+            been carried out, or the deadline does not allow the wait)
+        """
         if not isinstance(failed, CallFailed):
-            return False
-        count = self.counts.get(failed.kind, 0) + 1
-        self.counts[failed.kind] = count
+            raise TypeError('not a CallFailed: %r' % (failed,))
+        count = self.count(failed.kind) + 1
         if count > self._budget(failed.kind):
-            return False
+            raise GiveUp(failed)
+        check_done = False
         if self._may_have_run(failed):
             if not self.has_already_done:
                 LOG.warning('%s: the HMC may have carried out the request '
                             'before the failure; not re-sending it',
                             self.what)
-                return False
-            self.check_done = True
-        return True
+                raise GiveUp(failed)
+            check_done = True
+        wait = self._wait(failed)
+        left = self.left(now)
+        if (failed.kind is errors.Kind.RETRY_STATUS and
+                (failed.retry_after or 0) > left):
+            when = (datetime.datetime.now(datetime.timezone.utc) +
+                    datetime.timedelta(seconds=failed.retry_after))
+            raise GiveUp(failed, why=(
+                'the HMC asked to be retried in %.0f s (at %s UTC), after '
+                'the call deadline (%.0f s left of call_deadline = %s s)' % (
+                    failed.retry_after, when.strftime('%H:%M:%S'),
+                    max(0, left), self.settings.call_deadline)))
+        if wait + MIN_ATTEMPT_TIME > left:
+            raise GiveUp(failed, why=self.deadline_note())
+        counts = dict(self.counts)
+        counts[failed.kind] = count
+        return dataclasses.replace(
+            self, counts=tuple(counts.items()), check_done=check_done), wait
 
-    def wait(self, retry_state):
-        """tenacity ``wait``: the HMC's Retry-After or our own interval."""
-        failed = retry_state.outcome.exception()
-        if (isinstance(failed, CallFailed) and
-                failed.kind is errors.Kind.RETRY_STATUS):
-            asked = min(failed.retry_after or 0, MAX_RETRY_AFTER)
-            return max(self.settings.retry_after, asked)
-        # Reconnection backoff happens in the link; others retry at once.
-        return 0
+    def deadline_note(self):
+        """Words for a call that ran out of time."""
+        return 'no result within the call deadline (call_deadline = %s s)' % (
+            self.settings.call_deadline)
 
-    def before_sleep(self, retry_state):
-        failed = retry_state.outcome.exception()
+    def log_retry(self, failed, wait):
+        """Log one line before the next attempt."""
         if failed.kind in (errors.Kind.UNREACHABLE, errors.Kind.READ_TIMEOUT):
             detail = errors.short_cause(failed.error)
         else:
             detail = errors.describe(failed.error, self.settings.password)
         LOG.warning('%s: %s (%s); retry %d in %.1f s', self.what,
-                    failed.kind.value, detail, retry_state.attempt_number,
-                    retry_state.next_action.sleep)
+                    failed.kind.value, detail, self.count(failed.kind),
+                    wait)

@@ -11,6 +11,7 @@ primitives are used, which eventlet monkey-patches when it is in charge.
 import collections
 import contextlib
 import threading
+import time
 
 from oslo_log import log as logging
 
@@ -21,11 +22,17 @@ class PoolClosed(Exception):
     """The pool was closed (service stopping)."""
 
 
+class PoolTimeout(Exception):
+    """Every client stayed lent until the caller's deadline."""
+
+
 class SessionPool:
     """Lend logged-on clients to one thread at a time.
 
     :param size: most clients alive at once
-    :param create: ``create() -> client``, logs a new session on; may raise
+    :param create: ``create(deadline) -> client``, logs a new session on
+        with requests bounded by ``deadline`` (``time.monotonic()`` value
+        or None); may raise
     :param dispose: ``dispose(client)``, logs a client off (best effort)
     """
 
@@ -42,16 +49,20 @@ class SessionPool:
         self._client_generation = {}
 
     @contextlib.contextmanager
-    def borrow(self):
-        """Lend a client for a ``with`` block; returns it afterwards."""
-        client = self._take()
+    def borrow(self, deadline=None):
+        """Lend a client for a ``with`` block; returns it afterwards.
+
+        :param deadline: ``time.monotonic()`` value after which waiting
+            for a client ends with :class:`PoolTimeout`
+        """
+        client = self._take(deadline)
         keep = [True]
         try:
             yield client, lambda: keep.__setitem__(0, False)
         finally:
             self._give_back(client, keep[0])
 
-    def _take(self):
+    def _take(self, deadline):
         with self._cond:
             while True:
                 if self._closed:
@@ -63,9 +74,15 @@ class SessionPool:
                     self._alive += 1
                     generation = self._generation
                     break
-                self._cond.wait()
+                if deadline is None:
+                    self._cond.wait()
+                    continue
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise PoolTimeout()
+                self._cond.wait(left)
         try:
-            client = self._create()
+            client = self._create(deadline)
         except BaseException:
             with self._cond:
                 self._alive -= 1
@@ -120,12 +137,15 @@ class SessionPool:
         return retired
 
     def close(self):
-        """Refuse new loans and log off idle clients; lent ones on return."""
+        """Refuse new loans; lent clients are disposed of on return.
+
+        :returns: the idle clients, for the caller to log off (in
+            parallel, within its own bound)
+        """
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        for client in self.retire_all():
-            self._dispose(client)
+        return self.retire_all()
 
     def stats(self):
         """Counts for status output."""

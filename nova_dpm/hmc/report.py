@@ -1,10 +1,12 @@
 """The HMC section of nova-compute's Guru Meditation report.
 
 ``kill -USR2 <nova-compute>`` (or the configured signal) then shows the
-HMC connection: addresses, userid, state, last error, session pool use and
-every managed connection id.  Built from :meth:`HMCSupervisor.status`,
-which never contains the password; the password is blanked out here too
-in case some error text quoted it.
+HMC connection: addresses, userid, state (``unresponsive`` when the HMC
+takes requests but answers none), the calls waiting on the HMC and for how
+long, last error, session pool use and every managed connection id.
+Built from :meth:`HMCSupervisor.status`, which never contains the
+password; the password is blanked out here too in case some error text
+quoted it.
 """
 
 import weakref
@@ -26,9 +28,31 @@ def _scrub(value, secret):
     return value
 
 
+def waiting_summary(calls):
+    """One line for the calls waiting on the HMC, longest wait first.
+
+    :param calls: ``[{'what': str, 'waiting_s': float}, ...]`` as the
+        supervisor's status gives them (or a status file holds them)
+    """
+    def seconds(call):
+        value = call.get('waiting_s')
+        return value if isinstance(value, (int, float)) else 0.0
+
+    ordered = sorted(calls, key=seconds, reverse=True)
+    return '%d call%s, longest %.1f s (%s)' % (
+        len(ordered), '' if len(ordered) == 1 else 's',
+        seconds(ordered[0]) if ordered else 0.0,
+        '; '.join('%s: %.1f s' % (call.get('what', '?'), seconds(call))
+                  for call in ordered))
+
+
 def section_data(supervisor):
     """The section's content as plain data (no password)."""
-    return _scrub(supervisor.status(), supervisor.settings.password)
+    data = supervisor.status()
+    for entry in [data] + list(data.get('connections', {}).values()):
+        calls = entry.pop('waiting_calls', None) or []
+        entry['waiting_on_hmc'] = waiting_summary(calls) if calls else 'none'
+    return _scrub(data, supervisor.settings.password)
 
 
 def register(supervisor, report_class=gmr.TextGuruMeditation):

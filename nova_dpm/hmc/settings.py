@@ -8,6 +8,7 @@ without leaking it.
 """
 
 import dataclasses
+import os
 
 from nova_dpm.hmc import errors
 
@@ -44,6 +45,8 @@ class HMCSettings:
     retry_after: float = 10
     max_retry_interval: float = 30
     pool_size: int = 4
+    call_deadline: float = 300
+    startup_deadline: float = 120
 
     @classmethod
     def from_conf(cls, conf, validate=True):
@@ -66,6 +69,14 @@ class HMCSettings:
         verify = False
         if conf.hmc_verify_cert:
             verify = conf.hmc_ca_file or True
+            if validate and conf.hmc_ca_file and not (
+                    os.path.isfile(conf.hmc_ca_file) and
+                    os.access(conf.hmc_ca_file, os.R_OK)):
+                raise errors.HMCConfigError(
+                    option='hmc_ca_file',
+                    detail='names %s, which is not a readable file; set '
+                           'it to the PEM file of the CA that signed the '
+                           'HMC certificate' % conf.hmc_ca_file)
         mappings = []
         for entry in conf.physical_storage_adapter_mappings or ():
             adapter, _sep, port = entry.rpartition(':')
@@ -96,6 +107,8 @@ class HMCSettings:
             retry_after=conf.retry_after,
             max_retry_interval=conf.max_retry_interval,
             pool_size=conf.hmc_session_pool_size,
+            call_deadline=conf.call_deadline,
+            startup_deadline=conf.startup_deadline,
         )
 
     @property

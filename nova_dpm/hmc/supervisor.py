@@ -13,7 +13,6 @@ import time
 
 from nova import exception
 from oslo_log import log as logging
-import tenacity
 import zhmcclient
 
 from nova_dpm.hmc import connections as connections_mod
@@ -66,14 +65,21 @@ class HMCSupervisor:
         if self._link is not None:
             return
         validation.check_settings(self.settings)
+        if not self.settings.verify_cert:
+            LOG.warning('[dpm] hmc_verify_cert = false: the HMC certificate '
+                        'is not verified, so anyone between nova-compute '
+                        'and %s can read the HMC password; set hmc_ca_file '
+                        'instead', self.settings.addresses)
         client, host_index = validation.connect_for_start(
             self.settings, self._factory, self._sleep)
         try:
             validation.check_cpc(client, self.settings,
                                  self.settings.hosts[host_index])
         except BaseException:
+            # Bounded: the start's deadline still applies to the session.
             session_mod.logoff_quietly(client.session)
             raise
+        client.session.deadline = None
         link = self._manager.manage(self.connection_id, self.settings,
                                     self._factory,
                                     logged_on=(client, host_index))
@@ -117,54 +123,77 @@ class HMCSupervisor:
         if link is None:
             raise errors.unavailable(
                 '%s: the HMC connection is not started' % what)
-        call_policy = policy.CallPolicy(
-            self.settings, what, mutating=mutating,
+        call_policy = policy.CallPolicy.begin(
+            self.settings, what, time.monotonic(), mutating=mutating,
             has_already_done=already_done is not None)
-        retrying = tenacity.Retrying(
-            retry=call_policy.should_retry, wait=call_policy.wait,
-            stop=tenacity.stop_never, sleep=self._sleep,
-            before_sleep=call_policy.before_sleep, reraise=True)
-        try:
-            for attempt in retrying:
-                with attempt:
-                    return self._attempt(link, action, call_policy,
-                                         already_done)
-        except policy.CallFailed as failed:
-            if (mutating and failed.maybe_sent and already_done is None and
-                    failed.kind in (errors.Kind.UNREACHABLE,
-                                    errors.Kind.READ_TIMEOUT)):
-                raise (failure or errors.HMCOperationFailed)(
-                    reason='%s: the HMC %s may have carried it out before '
-                           'the connection failed (%s); not re-sent' % (
-                               what, link.where,
-                               errors.short_cause(failed.error))
-                ) from failed.error
-            raise errors.translate(
-                failed.error, failed.kind, what, failure=failure,
-                instance_uuid=instance_uuid, where=link.where,
-                userid=self.settings.userid,
-                secret=self.settings.password) from failed.error
-
-    def _attempt(self, link, action, call_policy, already_done):
-        epoch = link.wait_usable()
-        try:
-            with link.pool.borrow() as (client, drop):
+        with link.calls.waiting(what) as token:
+            while True:
                 try:
-                    if call_policy.check_done:
-                        call_policy.check_done = False
-                        done, result = already_done(client)
-                        if done:
-                            LOG.info('%s: the HMC had already done it',
-                                     call_policy.what)
-                            return result
-                    if hasattr(client.session, 'last_retry_after'):
-                        client.session.last_retry_after = None
-                    return action(client)
+                    return self._attempt(link, token, action, call_policy,
+                                         already_done)
+                except policy.CallFailed as failed:
+                    try:
+                        call_policy, wait = call_policy.after(
+                            failed, time.monotonic())
+                    except policy.GiveUp as gave_up:
+                        raise self._gave_up(
+                            link, gave_up, what, failure, instance_uuid,
+                            mutating, already_done) from failed.error
+                    call_policy.log_retry(failed, wait)
+                    if wait:
+                        self._sleep(wait)
+
+    def _gave_up(self, link, gave_up, what, failure, instance_uuid,
+                 mutating, already_done):
+        """The Nova exception for a call that makes no further attempt."""
+        failed, why = gave_up.failed, gave_up.why
+        if (mutating and failed.maybe_sent and
+                failed.kind in (errors.Kind.UNREACHABLE,
+                                errors.Kind.READ_TIMEOUT) and
+                (already_done is None or why)):
+            # Out of time or without already_done: the caller's rollback
+            # finds what the HMC may have done, as after a lost answer.
+            return (failure or errors.HMCOperationFailed)(
+                reason='%s: the HMC %s may have carried it out before the '
+                       'connection failed (%s); not re-sent%s' % (
+                           what, link.where,
+                           errors.short_cause(failed.error),
+                           '; %s' % why if why else ''))
+        return errors.translate(
+            failed.error, failed.kind, what, failure=failure,
+            instance_uuid=instance_uuid, where=link.where,
+            userid=self.settings.userid, secret=self.settings.password,
+            note=why)
+
+    def _attempt(self, link, token, action, call_policy, already_done):
+        deadline = call_policy.deadline
+        epoch = link.wait_usable(deadline, call_policy.what)
+        try:
+            with link.pool.borrow(deadline) as (client, drop):
+                try:
+                    with session_mod.bounded(client.session, deadline,
+                                             link.calls.answered), \
+                            link.calls.on_hmc(token):
+                        if call_policy.check_done:
+                            done, result = already_done(client)
+                            if done:
+                                LOG.info('%s: the HMC had already done it',
+                                         call_policy.what)
+                                return result
+                        if hasattr(client.session, 'last_retry_after'):
+                            client.session.last_retry_after = None
+                        return action(client)
                 except zhmcclient.Error as exc:
                     raise self._failed(link, exc, epoch, client, drop)
         except pool_mod.PoolClosed:
             raise errors.unavailable('%s: nova-compute is stopping' %
                                      call_policy.what)
+        except pool_mod.PoolTimeout:
+            raise errors.unavailable(
+                '%s: all %d sessions to HMC %s stayed busy until the call '
+                'deadline (call_deadline = %s s)' % (
+                    call_policy.what, self.settings.pool_size, link.where,
+                    self.settings.call_deadline))
         except zhmcclient.Error as exc:
             # Logging a new pooled session on failed.
             raise self._failed(link, exc, epoch, None, lambda: None)
@@ -173,6 +202,8 @@ class HMCSupervisor:
         kind = errors.classify(exc, self.settings.retry_http_statuses)
         if kind is errors.Kind.UNREACHABLE:
             link.report_unreachable(exc, epoch)
+        elif kind is errors.Kind.READ_TIMEOUT:
+            link.report_no_answer(exc, epoch)
         elif kind is errors.Kind.SESSION_EXPIRED:
             drop()   # expired anyway; the next loan logs on afresh
         elif kind is errors.Kind.AUTH:
@@ -188,11 +219,15 @@ class HMCSupervisor:
                      timeout=None):
         """Wait for an asynchronous HMC job; see :func:`jobs.wait_for_job`.
 
-        Call it inside an action, with the borrowed client.
+        Call it inside an action, with the borrowed client; the wait ends
+        by the call's deadline at the latest.
         """
+        timeout = timeout or self.settings.operation_timeout
+        deadline = getattr(client.session, 'deadline', None)
+        if deadline is not None:
+            timeout = max(0.0, min(timeout, deadline - time.monotonic()))
         return jobs.wait_for_job(
-            client, job_uri, what, failure=failure,
-            timeout=timeout or self.settings.operation_timeout,
+            client, job_uri, what, failure=failure, timeout=timeout,
             unreachable_grace=self.settings.max_retry_interval)
 
     def await_job(self, job_uri, what='HMC job', failure=None,

@@ -6,6 +6,8 @@ CRITICAL line of a failed nova-compute knows what to fix.  The CPC is
 fetched by URI (one GET) rather than by listing and fetching every CPC.
 """
 
+import time
+
 import requests
 import urllib3
 import zhmcclient
@@ -78,16 +80,22 @@ def _who(settings):
     return '%r' % settings.userid
 
 
-def connect_for_start(settings, factory, sleep):
+def connect_for_start(settings, factory, sleep, deadline=None):
     """Reach an HMC (version query) and log on; bounded, no logon retry.
 
     Tries the addresses in order within each attempt; attempts are
-    ``startup_connect_retries`` + 1 with backoff.  A rejected logon ends
-    at once: repeating it can lock the HMC user.
+    ``startup_connect_retries`` + 1 with backoff, all within ``deadline``.
+    A rejected logon ends at once: repeating it can lock the HMC user.
 
-    :returns: (logged-on zhmcclient.Client, index of the address used)
+    :param deadline: ``time.monotonic()`` value by which the start must
+        be done (default: ``startup_deadline`` from now)
+    :returns: (logged-on zhmcclient.Client, index of the address used);
+        its session keeps ``deadline``, so :func:`check_cpc` is bounded
+        by it too (the caller clears it before lending the client)
     :raises HMCStartupError: unreachable, logon rejected, HMC error
     """
+    if deadline is None:
+        deadline = time.monotonic() + settings.startup_deadline
     attempts = [0]
 
     def attempt():
@@ -97,18 +105,28 @@ def connect_for_start(settings, factory, sleep):
             session = session_mod.make_session(factory, [host], settings)
             client = zhmcclient.Client(session)
             try:
-                client.query_api_version()
+                with session_mod.bounded(session, min(
+                        deadline, time.monotonic() +
+                        session_mod.VERSION_QUERY_TIMEOUT)):
+                    client.query_api_version()
             except zhmcclient.Error as exc:
+                session_mod.close_transport(session)
                 if not policy.not_yet(exc, settings):
                     raise
                 last = exc
                 continue
-            session.logon()
+            session.deadline = deadline
+            try:
+                session.logon()
+            except BaseException:
+                session_mod.close_transport(session)
+                raise
             return client, index
         raise last
 
     retrying = policy.startup_retrying(
-        settings, 'Connecting to HMC %s' % settings.addresses, sleep=sleep)
+        settings, 'Connecting to HMC %s' % settings.addresses, deadline,
+        sleep=sleep)
     try:
         return retrying(attempt)
     except zhmcclient.AuthError as exc:
@@ -137,23 +155,34 @@ def _fail(settings, host, text):
         text, host, settings.port, _who(settings)))
 
 
+def _hmc_failed(settings, host, exc, what):
+    """Fail the start for a zhmcclient error, through the one table."""
+    translated = errors.translate(
+        exc, errors.classify(exc, settings.retry_http_statuses), what,
+        failure=errors.HMCOperationFailed,
+        where='%s:%s' % (host, settings.port), userid=settings.userid,
+        secret=settings.password)
+    _fail(settings, host, translated.format_message())
+
+
 def check_cpc(client, settings, host):
     """The CPC exists, is in DPM mode, operating, and big enough.
+
+    Requests are bounded by the session's deadline (set by
+    :func:`connect_for_start`).
 
     :raises HMCStartupError: naming what is wrong and what to check
     """
     oid = settings.cpc_object_id
     try:
         cpc = client.session.get('/api/cpcs/%s' % oid)
-    except zhmcclient.HTTPError as exc:
-        if exc.http_status == 404:
+    except zhmcclient.Error as exc:
+        if errors.classify(exc) is errors.Kind.NOT_FOUND or (
+                isinstance(exc, zhmcclient.HTTPError) and
+                exc.http_status == 404):
             _fail(settings, host, 'CPC %s not found on HMC %s (check '
                   'cpc_object_id)' % (oid, host))
-        _fail(settings, host, 'CPC %s could not be read: %s' % (
-            oid, errors.describe(exc, settings.password)))
-    except zhmcclient.Error as exc:
-        _fail(settings, host, 'CPC %s could not be read: %s' % (
-            oid, errors.describe(exc, settings.password)))
+        _hmc_failed(settings, host, exc, 'CPC %s could not be read' % oid)
     name = '%s (%s)' % (oid, cpc.get('name', '?'))
     if not cpc.get('dpm-enabled'):
         _fail(settings, host, 'CPC %s is not in DPM mode' % name)
@@ -183,10 +212,12 @@ def _check_fcp_port(client, settings, host, cpc, adapter_oid, port):
                                                                port)
     try:
         adapter = client.session.get('/api/adapters/%s' % adapter_oid)
-    except zhmcclient.HTTPError as exc:
-        if exc.http_status == 404:
+    except zhmcclient.Error as exc:
+        if (isinstance(exc, zhmcclient.HTTPError) and
+                exc.http_status == 404):
             _fail(settings, host, '%s: no such adapter on the HMC' % where)
-        raise
+        _hmc_failed(settings, host, exc, '%s: the adapter could not be '
+                    'read' % where)
     if adapter.get('parent') not in (None, cpc.get('object-uri')):
         _fail(settings, host, '%s: the adapter belongs to another CPC' %
               where)

@@ -32,6 +32,7 @@ import re
 import threading
 
 from nova_dpm.image import errors
+from nova_dpm import state_file
 
 # Glance ids are UUIDs; allow a little more but nothing that could escape
 # the cache directory or hide a file.
@@ -118,11 +119,6 @@ class ImageCache:
 def publish(image_id, entry):
     """Atomically (and durably) give a verified file its final name."""
     try:
-        os.replace(entry.part_path, entry.path)
-        dir_fd = os.open(os.path.dirname(entry.path) or '.', os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        state_file.replace(entry.part_path, entry.path)
     except OSError as exc:
         raise errors.CacheWriteError(image_id, entry.path, exc)

@@ -37,6 +37,9 @@ def _post_routes(sim):
         '/faults/down': lambda b: sim.down(b.get('host')),
         '/faults/up': lambda b: sim.up(b.get('host')),
         '/faults/latency': lambda b: sim.set_latency(b['seconds']),
+        '/faults/mute': lambda b: sim.mute(b.get('shape', 'after-tls'),
+                                           b.get('host')),
+        '/faults/unmute': lambda b: sim.unmute(b.get('host')),
         '/faults/fail': lambda b: sim.fail_next(
             _count(b), b['status'], b['reason'], b.get('retry_after'),
             b.get('method'), b.get('uri'), b.get('message')),

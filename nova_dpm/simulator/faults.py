@@ -27,6 +27,18 @@ DROP = 'drop'
 LOSE_RESPONSE = 'lose-response'
 FAIL_JOB = 'fail-job'
 
+# Mute shapes: an HMC that stops answering, the way networks and hung
+# servers do it (until unmuted):
+#: TCP connections are accepted, the TLS handshake never happens
+MUTE_NO_TLS = 'no-tls'
+#: TLS completes, requests are read and never answered
+MUTE_AFTER_TLS = 'after-tls'
+#: the status line, headers and half of the body go out, then nothing
+MUTE_MID_RESPONSE = 'mid-response'
+#: packets dropped: open connections get no answer, new ones no TLS
+MUTE_DROPPED = 'dropped'
+MUTE_SHAPES = (MUTE_NO_TLS, MUTE_AFTER_TLS, MUTE_MID_RESPONSE, MUTE_DROPPED)
+
 # Lost responses model "the HMC did it but the client never heard": only
 # requests that change something qualify unless a method is given.
 _MUTATING_METHODS = ('POST', 'DELETE')
@@ -81,8 +93,10 @@ class FaultBoard(object):
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._unmuted = threading.Condition(self._lock)
         self._rules = []    # [rule, remaining count] in insertion order
         self._latency = 0.0
+        self._mute = {}     # listen address (None: all) -> shape
 
     def add(self, count, rule):
         if not isinstance(count, int) or count < 1:
@@ -116,14 +130,61 @@ class FaultBoard(object):
         with self._lock:
             self._latency = float(seconds)
 
+    def mute_for(self, host):
+        """The mute shape in force at listen address ``host``, or None."""
+        with self._lock:
+            return self._shape_for(host)
+
+    def _shape_for(self, host):
+        return self._mute.get(host) or self._mute.get(None)
+
+    def set_mute(self, shape, host=None):
+        """Go mute in ``shape`` (one of MUTE_SHAPES); None answers again.
+
+        :param host: one listen address; None: every address (and unmute
+            clears the mutes of single addresses too)
+        """
+        if shape is not None and shape not in MUTE_SHAPES:
+            raise ValueError('mute shape must be one of %s, got %r' % (
+                ', '.join(MUTE_SHAPES), shape))
+        with self._lock:
+            if shape is None and host is None:
+                self._mute = {}
+            elif shape is None:
+                self._mute.pop(host, None)
+            else:
+                self._mute[host] = shape
+            self._unmuted.notify_all()
+
+    def hold_while_muted(self, shapes, host, stopped, poll=0.1):
+        """Block the calling connection thread while a shape is in force.
+
+        :param shapes: the mute shapes that hold this connection
+
+        :param stopped: callable; True ends the wait (listener closing)
+        :returns: True when it held (the caller then drops the request)
+        """
+        held = False
+        with self._lock:
+            while self._shape_for(host) in shapes and not stopped():
+                held = True
+                self._unmuted.wait(poll)
+        return held
+
     def clear(self):
         with self._lock:
             self._rules = []
             self._latency = 0.0
+            self._mute = {}
+            self._unmuted.notify_all()
 
     def pending(self):
         """Describe the active rules (for the control API)."""
         with self._lock:
             rules = [dict(rule._asdict(), remaining=count)
                      for rule, count in self._rules]
-            return {'latency': self._latency, 'rules': rules}
+            return {'latency': self._latency,
+                    'mute': self._mute.get(None),
+                    'mute_by_address': {host: shape for host, shape
+                                        in self._mute.items() if host},
+                    'rules': rules}

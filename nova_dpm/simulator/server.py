@@ -89,6 +89,10 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
         path = self.path
         bare = path.split('?', 1)[0]
         front.stats.count(method, path)
+        if front.faults.hold_while_muted(
+                (faults.MUTE_AFTER_TLS, faults.MUTE_DROPPED),
+                self.server.host, self.server.closing):
+            raise _DropConnection()
         latency = front.faults.latency
         if latency:
             time.sleep(latency)
@@ -184,10 +188,22 @@ class HMCRequestHandler(http.server.BaseHTTPRequestHandler):
             self.send_header('Content-Type', 'application/json;charset=UTF-8')
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header('Content-Length', str(len(payload)))
+        front = self.server.front
+        stall = (front.faults.mute_for(self.server.host) ==
+                 faults.MUTE_MID_RESPONSE)
+        # A stalled answer promises at least one byte it never sends.
+        self.send_header('Content-Length',
+                         str(max(len(payload), 1) if stall else len(payload)))
         if self.close_connection:
             self.send_header('Connection', 'close')
         self.end_headers()
+        if stall:
+            self.wfile.write(payload[:len(payload) // 2])
+            self.wfile.flush()
+            front.faults.hold_while_muted((faults.MUTE_MID_RESPONSE,),
+                                          self.server.host,
+                                          self.server.closing)
+            raise _DropConnection()
         if payload:
             self.wfile.write(payload)
         self.wfile.flush()
@@ -202,10 +218,16 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def __init__(self, host, port, front):
         self.front = front
+        self.host = host
         self._connections = set()
         self._connections_lock = threading.Lock()
         self._thread = None
+        self._closing = threading.Event()
         super(Listener, self).__init__((host, port), HMCRequestHandler)
+
+    def closing(self):
+        """Whether close() has begun (ends held connections)."""
+        return self._closing.is_set()
 
     def server_bind(self):
         # HTTPServer.server_bind resolves the FQDN, which can be slow.
@@ -213,6 +235,16 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
         self.server_name, self.server_port = self.server_address[:2]
 
     def finish_request(self, request, client_address):
+        with self._connections_lock:
+            self._connections.add(request)
+        try:
+            if self.front.faults.hold_while_muted(
+                    (faults.MUTE_NO_TLS, faults.MUTE_DROPPED), self.host,
+                    self.closing):
+                return
+        finally:
+            with self._connections_lock:
+                self._connections.discard(request)
         request.settimeout(_HANDSHAKE_TIMEOUT)
         try:
             conn = self.front.ssl_context.wrap_socket(request,
@@ -249,6 +281,7 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def close(self):
         """Stop accepting, close the port and cut open connections."""
+        self._closing.set()
         self.shutdown()
         self.server_close()
         with self._connections_lock:

@@ -26,6 +26,7 @@ from nova_dpm.simulator import inventory as inventory_mod
 from nova_dpm.simulator import server
 from nova_dpm.simulator import stats as stats_mod
 from nova_dpm.simulator import tls
+from nova_dpm import state_file
 
 STATE_FILE = 'simulator.json'
 PASSWORD_FILE = 'password'
@@ -168,10 +169,10 @@ class HMCSimulator(object):
                                               PASSWORD_FILE)}
 
     def _write_state_files(self):
-        _write_private(os.path.join(self.state_dir, PASSWORD_FILE),
-                       self.password + '\n')
-        _write_private(os.path.join(self.state_dir, STATE_FILE),
-                       json.dumps(self.info(), indent=2) + '\n')
+        state_file.write_text(os.path.join(self.state_dir, PASSWORD_FILE),
+                              self.password + '\n')
+        state_file.write_text(os.path.join(self.state_dir, STATE_FILE),
+                              json.dumps(self.info(), indent=2) + '\n')
 
     # --- faults ---
 
@@ -185,6 +186,20 @@ class HMCSimulator(object):
 
     def set_latency(self, seconds):
         self._faults.set_latency(seconds)
+
+    def mute(self, shape=faults.MUTE_AFTER_TLS, host=None):
+        """Stop answering in ``shape`` (``faults.MUTE_SHAPES``).
+
+        At one listen address ``host`` or all; until :meth:`unmute` or
+        :meth:`clear_faults`.
+        """
+        if host is not None and host not in self.hosts:
+            raise ValueError('%s is not a listen address of this simulator '
+                             '(addresses: %s)' % (host, ', '.join(self.hosts)))
+        self._faults.set_mute(shape, host)
+
+    def unmute(self, host=None):
+        self._faults.set_mute(None, host)
 
     def fail_next(self, n, status, reason, retry_after=None, method=None,
                   uri=None, message=None):
@@ -215,7 +230,7 @@ class HMCSimulator(object):
         self._backend.set_fulfillment_delay(seconds)
 
     def clear_faults(self):
-        """Remove every fault rule and the latency; bring addresses up."""
+        """Remove every fault rule, latency and mute; bring addresses up."""
         self._faults.clear()
         self._listeners.up()
 
@@ -255,12 +270,3 @@ def saved_password(state_dir):
     except OSError:
         return None
 
-
-def _write_private(path, text):
-    tmp = path + '.tmp'
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

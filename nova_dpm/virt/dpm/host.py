@@ -2,10 +2,14 @@
 
 Nova's periodic tasks ask about every instance one by one
 (``_sync_power_states`` calls ``get_info`` per instance).  To keep the HMC
-load independent of the number of instances, :class:`PartitionSnapshot`
+load independent of the number of instances, the partition snapshot
 holds the result of ONE ``List Partitions`` request for a few seconds and
 answers those questions from it.  CPC properties (SE version, machine type)
 change only with firmware upgrades and are kept longer.
+
+Reads never wait behind the HMC: while one thread refreshes a value, the
+others answer cached reads from what is known, and fresh reads share the
+request already under way (see :class:`TimedValue`).
 """
 
 import threading
@@ -26,11 +30,40 @@ SNAPSHOT_SECONDS = 5
 CPC_PROPERTIES_SECONDS = 600
 
 
+class _Fetch(object):
+    """One request under way; the threads sharing it wait for ``done``."""
+
+    def __init__(self, generation, started):
+        self.generation = generation
+        self.started = started
+        self.done = threading.Event()
+        self.value = None
+        self.error = None
+
+
+class _Known(object):
+    """A loaded value, the generation it belongs to and when it was asked."""
+
+    def __init__(self, value, generation, asked_at):
+        self.value = value
+        self.generation = generation
+        self.asked_at = asked_at
+
+
 class TimedValue(object):
     """A value loaded on demand and kept for ``ttl`` seconds; thread-safe.
 
-    Only one thread loads at a time; the others wait for its result instead
-    of sending the same request to the HMC.
+    Single flight: at most one request per generation is under way; the
+    thread that starts it makes it, other threads either share its result
+    (:meth:`fresh`, or :meth:`get` when nothing is known yet) or answer
+    from the last known value (:meth:`get`).  The lock guards only this
+    bookkeeping and is never held while the loader runs, so a stuck HMC
+    request stalls only the callers that must wait for its answer; their
+    wait ends when the loader's own call deadline ends it.
+
+    :meth:`invalidate` starts a new generation (this host changed what the
+    value describes): a request started before it no longer counts as
+    fresh, and the next read makes a new one.
     """
 
     def __init__(self, loader, ttl, clock=time.monotonic):
@@ -38,20 +71,88 @@ class TimedValue(object):
         self._ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()
-        self._value = None
-        self._loaded_at = None
+        self._generation = 0
+        self._known = None    # _Known or None
+        self._fetch = None    # _Fetch of the current generation or None
 
     def get(self):
+        """A cached read; never waits behind another thread's request.
+
+        The value if fresh, else the last known one while another thread
+        refreshes it, else a refresh of our own.
+        """
         with self._lock:
-            now = self._clock()
-            if self._loaded_at is None or now - self._loaded_at >= self._ttl:
-                self._value = self._loader()
-                self._loaded_at = self._clock()
-            return self._value
+            known = self._known
+            if known is not None and self._is_fresh(known):
+                return known.value
+            fetch = self._fetch
+            if fetch is not None and known is not None:
+                return known.value
+            mine = fetch is None
+            if mine:
+                fetch = self._start()
+        return self._load(fetch) if mine else self._await(fetch)
+
+    def get_current(self):
+        """Like :meth:`get`, but not with a value from before invalidate.
+
+        A value from before :meth:`invalidate` is not good enough: this
+        waits for (or makes) a newer request.
+        """
+        with self._lock:
+            known = self._known
+            if known is not None and known.generation == self._generation:
+                if self._is_fresh(known) or self._fetch is not None:
+                    return known.value
+        return self.fresh()
+
+    def fresh(self):
+        """A read from an HMC request: the one under way, or a new one."""
+        with self._lock:
+            fetch = self._fetch
+            mine = fetch is None
+            if mine:
+                fetch = self._start()
+        return self._load(fetch) if mine else self._await(fetch)
 
     def invalidate(self):
         with self._lock:
-            self._loaded_at = None
+            self._generation += 1
+            self._fetch = None
+
+    def _is_fresh(self, known):
+        return (known.generation == self._generation and
+                self._clock() - known.asked_at < self._ttl)
+
+    def _start(self):
+        self._fetch = _Fetch(self._generation, self._clock())
+        return self._fetch
+
+    def _load(self, fetch):
+        try:
+            fetch.value = self._loader()
+        except BaseException as exc:
+            fetch.error = exc
+            raise
+        finally:
+            with self._lock:
+                if self._fetch is fetch:
+                    self._fetch = None
+                known = self._known
+                if fetch.error is None and (
+                        known is None or
+                        fetch.generation >= known.generation):
+                    self._known = _Known(fetch.value, fetch.generation,
+                                         fetch.started)
+            fetch.done.set()
+        return fetch.value
+
+    @staticmethod
+    def _await(fetch):
+        fetch.done.wait()
+        if fetch.error is not None:
+            raise fetch.error
+        return fetch.value
 
 
 class CpcSubset(object):
@@ -84,17 +185,28 @@ class CpcSubset(object):
         return tuple(s for s in summaries if s.belongs_to(self.host))
 
     def partitions(self, use_cache=False):
-        """This host's partitions; ``use_cache`` allows a snapshot."""
-        if not use_cache:
-            self._snapshot.invalidate()
-        return self._snapshot.get()
+        """This host's partitions.
+
+        ``use_cache`` allows the snapshot, also an expired one while
+        another thread refreshes it; without it the answer comes from a
+        List Partitions request, shared with the threads asking at the
+        same time.
+        """
+        if use_cache:
+            return self._snapshot.get()
+        return self._snapshot.fresh()
 
     def partition_of(self, instance_uuid, use_cache=True):
-        """Summary of the instance's partition from the snapshot, or None."""
-        for summary in self.partitions(use_cache):
-            if summary.instance_uuid == instance_uuid:
-                return summary
-        return None
+        """Summary of the instance's partition, or None.
+
+        From the snapshot with ``use_cache``; a partition missing from a
+        snapshot taken before this host last changed its partitions (it
+        may just have been created) is looked up in a current one.
+        """
+        found = _find(self.partitions(use_cache), instance_uuid)
+        if found is None and use_cache:
+            found = _find(self._snapshot.get_current(), instance_uuid)
+        return found
 
     def forget_snapshot(self):
         """Drop the snapshot (after this host created/deleted partitions)."""
@@ -165,3 +277,10 @@ class CpcSubset(object):
         }
         provider_tree.update_inventory(nodename, inventory)
         provider_tree.add_traits(nodename, os_traits.HW_ARCH_S390X)
+
+
+def _find(summaries, instance_uuid):
+    for summary in summaries:
+        if summary.instance_uuid == instance_uuid:
+            return summary
+    return None

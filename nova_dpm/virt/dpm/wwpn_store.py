@@ -16,8 +16,13 @@ Cinder unmaps a volume from the initiator WWPNs Nova reports through
 ``get_volume_connector``; Nova asks for them *after* ``destroy`` deleted the
 partition (and its HBAs), and possibly after a nova-compute restart. So the
 WWPNs, and what was created on the HMC for the instance (HBAs, storage
-group), live in a small JSON file under ``state_path``, rewritten atomically
-(temporary file, fsync, rename) under a lock.
+group), live in a small JSON file under ``state_path``, rewritten with
+:func:`nova_dpm.state_file.write_json` under a lock.
+
+A damaged file never makes a call fail: one that cannot be read
+(truncated, not JSON, an unknown layout) is renamed aside with a warning
+naming both files, which keeps its records for an operator, and the store
+starts afresh.
 
 Layout: ``{"version": 1, "instances": {uuid: record}}`` where a record holds
 ``partition_uri``, ``mode`` (hba or storage-group), ``wwpns``,
@@ -27,14 +32,13 @@ the partition's storage was released).
 """
 
 import contextlib
-import fcntl
-import json
 import os
-import tempfile
 import threading
 import time
 
 from nova import exception
+
+from nova_dpm import state_file
 
 FILE_NAME = 'dpm_storage_state.json'
 VERSION = 1
@@ -43,17 +47,37 @@ VERSION = 1
 # this long so a retried delete can still unmap them.
 RELEASED_RECORD_TTL = 30 * 24 * 3600
 
+WHAT = 'DPM storage state file'
+
+_LIST_FIELDS = ('wwpns', 'hba_uris', 'volumes')
+_TEXT_FIELDS = ('partition_uri', 'mode', 'storage_group_uri')
+
 
 class StorageStateError(exception.NovaException):
-    msg_fmt = ('The DPM storage state file %(path)s cannot be used: '
-               '%(reason)s. Repair it from a backup or remove it (WWPNs of '
-               'deleted servers are then forgotten).')
+    msg_fmt = ('The DPM storage state file %(path)s cannot be read or '
+               'written: %(reason)s. Make state_path writable for '
+               'nova-compute (nothing in the file is lost).')
 
 
 def empty_record():
     return {'partition_uri': None, 'mode': None, 'wwpns': [], 'hba_uris': [],
             'storage_group_uri': None, 'created_storage_group': False,
             'volumes': [], 'released_at': None}
+
+
+def _valid_record(record):
+    return (isinstance(record, dict) and
+            all(isinstance(record.get(f, []), list) for f in _LIST_FIELDS) and
+            all(isinstance(record.get(f), (str, type(None)))
+                for f in _TEXT_FIELDS) and
+            isinstance(record.get('released_at'), (int, float, type(None))))
+
+
+def _valid(data):
+    """The layout this module writes (any other is set aside)."""
+    return (isinstance(data, dict) and data.get('version') == VERSION and
+            isinstance(data.get('instances', {}), dict) and
+            all(_valid_record(r) for r in data.get('instances', {}).values()))
 
 
 class WWPNStore(object):
@@ -70,24 +94,18 @@ class WWPNStore(object):
         Among threads, and among stores and processes sharing the file (a
         re-created driver object, nova-dpm tools).
         """
-        with self._thread_lock:
+        with self._thread_lock, contextlib.ExitStack() as stack:
             try:
-                os.makedirs(os.path.dirname(self.path), exist_ok=True)
-                fd = os.open(self.path + '.lock', os.O_RDWR | os.O_CREAT,
-                             0o600)
+                stack.enter_context(state_file.locked(self.path))
             except OSError as exc:
                 raise StorageStateError(path=self.path, reason=exc)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                yield
-            finally:
-                os.close(fd)
+            yield
 
     def get(self, instance_uuid):
         """A copy of the instance's record, or None."""
         with self._lock():
             record = self._load().get(instance_uuid)
-        return None if record is None else dict(record)
+        return None if record is None else dict(empty_record(), **record)
 
     def update(self, instance_uuid, change):
         """Apply ``change(record)`` (in place) and persist; return a copy.
@@ -122,39 +140,19 @@ class WWPNStore(object):
             del instances[uuid]
 
     def _load(self):
+        """The records; a damaged file is set aside (never raises for it).
+
+        :raises StorageStateError: the file cannot be read at all (EACCES)
+        """
         try:
-            with open(self.path, encoding='utf-8') as stream:
-                data = json.load(stream)
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
+            data = state_file.load_or_set_aside(self.path, _valid, WHAT)
+        except OSError as exc:
             raise StorageStateError(path=self.path, reason=exc)
-        if not isinstance(data, dict) or data.get('version') != VERSION:
-            raise StorageStateError(
-                path=self.path, reason='unknown layout (expected version %d)'
-                % VERSION)
-        return data.get('instances') or {}
+        return {} if data is None else data.get('instances', {})
 
     def _save(self, instances):
-        directory = os.path.dirname(self.path)
         try:
-            fd, tmp = tempfile.mkstemp(prefix='.' + FILE_NAME,
-                                       dir=directory)
-            try:
-                with os.fdopen(fd, 'w', encoding='utf-8') as stream:
-                    json.dump({'version': VERSION, 'instances': instances},
-                              stream, indent=1, sort_keys=True)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-                raise
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            state_file.write_json(self.path, {'version': VERSION,
+                                              'instances': instances})
         except OSError as exc:
             raise StorageStateError(path=self.path, reason=exc)

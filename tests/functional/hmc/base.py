@@ -1,5 +1,6 @@
 """A simulated HMC (real HTTPS) and a supervisor with small budgets."""
 
+import os
 import threading
 import time
 
@@ -69,3 +70,17 @@ class SupervisorTestCase(testtools.TestCase):
 
     def logon_attempts(self):
         return self.sim.stats()['by_call'].get('POST /api/sessions', 0)
+
+    def write_conf(self, password, extra=''):
+        """A nova.conf for nova-dpm-status against the simulator."""
+        path = os.path.join(self.state_dir, 'nova.conf')
+        with open(path, 'w') as f:
+            f.write('[DEFAULT]\nstate_path = %s\n[dpm]\nhmc = %s\n'
+                    'hmc_port = %d\nhmc_username = %s\nhmc_password = %s\n'
+                    'hmc_ca_file = %s\ncpc_object_id = %s\n'
+                    'max_processors = 2\nmax_memory = 4096\n'
+                    'startup_connect_retries = 0\n%s' % (
+                        self.state_dir, self.sim.host, self.sim.port,
+                        self.sim.userid, password, self.sim.ca_file,
+                        self.sim.cpc_object_id, extra))
+        return path

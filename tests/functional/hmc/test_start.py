@@ -1,7 +1,6 @@
 """Service start against a simulated HMC: fatal, clear, bounded."""
 
 import io
-import os
 
 from nova_dpm.cmd import status
 from nova_dpm.hmc import errors
@@ -69,19 +68,6 @@ class StartTest(base.SupervisorTestCase):
         sup = self.supervisor(start=False)
         self.assert_start_fails(sup, 'is not in DPM mode')
         self.assertEqual(0, self.sim.stats()['sessions_active'])
-
-    def write_conf(self, password):
-        path = os.path.join(self.state_dir, 'nova.conf')
-        with open(path, 'w') as f:
-            f.write('[DEFAULT]\nstate_path = %s\n[dpm]\nhmc = %s\n'
-                    'hmc_port = %d\nhmc_username = %s\nhmc_password = %s\n'
-                    'hmc_ca_file = %s\ncpc_object_id = %s\n'
-                    'max_processors = 2\nmax_memory = 4096\n'
-                    'startup_connect_retries = 0\n' % (
-                        self.state_dir, self.sim.host, self.sim.port,
-                        self.sim.userid, password, self.sim.ca_file,
-                        self.sim.cpc_object_id))
-        return path
 
     def test_status_probe(self):
         out, err = io.StringIO(), io.StringIO()

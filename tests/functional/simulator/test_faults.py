@@ -12,12 +12,16 @@
 
 """Each fault kind, as zhmcclient sees it."""
 
+import json
 import socket
+import ssl
 import time
+import urllib.request
 
 import requests
 import zhmcclient
 
+from nova_dpm.simulator import faults
 from tests.functional.simulator import base
 
 PARTITIONS = r'/api/cpcs/[^/]+/partitions$'
@@ -167,6 +171,81 @@ class LatencyFaultTest(base.SimulatorTestCase):
         started = time.monotonic()
         session.get('/api/cpcs')
         self.assertLess(time.monotonic() - started, 0.25)
+
+
+class MuteFaultTest(base.SimulatorTestCase):
+    """An HMC that stops answering: each shape, then unmuted."""
+
+    control_port = 0
+
+    def assert_handshake_hangs(self):
+        context = ssl.create_default_context(cafile=self.sim.ca_file)
+        with socket.create_connection((self.sim.host, self.sim.port),
+                                      timeout=5) as raw:
+            raw.settimeout(0.5)
+            self.assertRaises(socket.timeout, context.wrap_socket, raw,
+                              server_hostname=self.sim.host)
+
+    def test_no_tls_accepts_and_never_completes_the_handshake(self):
+        self.sim.mute(faults.MUTE_NO_TLS)
+        self.assert_handshake_hangs()
+        self.sim.unmute()
+        self.session().logon()
+
+    def test_after_tls_reads_requests_and_never_answers(self):
+        session = self.session(read_timeout=0.5, read_retries=0,
+                               connect_retries=0)
+        session.logon()
+        self.sim.mute()
+        self.assertEqual('after-tls', self.sim.faults()['mute'])
+        started = time.monotonic()
+        self.assertRaises(zhmcclient.ConnectionError, session.get,
+                          '/api/cpcs')
+        self.assertGreaterEqual(time.monotonic() - started, 0.5)
+        self.sim.unmute()
+        session.get('/api/cpcs')
+
+    def test_mid_response_sends_half_an_answer(self):
+        self.sim.mute(faults.MUTE_MID_RESPONSE)
+        url = 'https://%s:%s/api/version' % (self.sim.host, self.sim.port)
+        with requests.get(url, verify=self.sim.ca_file, timeout=(5, 0.5),
+                          stream=True) as response:
+            self.assertEqual(200, response.status_code)
+            self.assertRaises(requests.exceptions.ConnectionError,
+                              lambda: response.content)
+        self.sim.clear_faults()
+        self.assertEqual(200, requests.get(url, verify=self.sim.ca_file,
+                                           timeout=5).status_code)
+
+    def test_dropped_stops_open_and_new_connections(self):
+        session = self.session(read_timeout=0.5, read_retries=0,
+                               connect_retries=0)
+        session.logon()
+        self.sim.mute(faults.MUTE_DROPPED)
+        self.assertRaises(zhmcclient.ConnectionError, session.get,
+                          '/api/cpcs')
+        self.assert_handshake_hangs()
+        self.sim.unmute()
+        session.get('/api/cpcs')
+
+    def test_mute_over_the_control_api(self):
+        def post(path, body):
+            request = urllib.request.Request(
+                self.sim.control_url + path, method='POST',
+                data=json.dumps(body).encode())
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        self.assertEqual(200, post('/faults/mute', {'shape': 'no-tls'}))
+        self.assertEqual('no-tls', self.sim.faults()['mute'])
+        self.assertEqual(200, post('/faults/unmute', {}))
+        self.assertIsNone(self.sim.faults()['mute'])
+        self.assertEqual(200, post('/faults/mute', {'host': '127.0.0.1'}))
+        self.assertEqual({'127.0.0.1': 'after-tls'},
+                         self.sim.faults()['mute_by_address'])
+        self.assertEqual(200, post('/faults/unmute', {'host': '127.0.0.1'}))
+        self.assertEqual({}, self.sim.faults()['mute_by_address'])
+        self.assertRaises(ValueError, self.sim.mute, 'deaf')
+        self.assertRaises(ValueError, self.sim.mute, 'no-tls', '10.9.9.9')
 
 
 def _refused(host, port):

@@ -18,7 +18,8 @@ EXPECTED_OPTIONS = {
     'startup_connect_retries', 'read_timeout', 'read_retries',
     'operation_timeout', 'status_timeout', 'retry_http_statuses',
     'retries_number', 'retry_after', 'max_retry_interval',
-    'hmc_session_pool_size', 'image_cache_dir', 'image_stall_timeout',
+    'hmc_session_pool_size', 'call_deadline', 'startup_deadline',
+    'image_cache_dir', 'image_stall_timeout',
     'image_download_retries', 'default_ins_file',
 }
 

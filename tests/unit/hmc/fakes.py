@@ -1,11 +1,13 @@
 """A zhmcclient.mock HMC with scripted failures, for supervisor tests."""
 
 import threading
+import time
 
 import zhmcclient
 import zhmcclient.mock
 
 from nova_dpm.hmc import settings as settings_mod
+from nova_dpm.hmc import supervisor as supervisor_mod
 
 CPC_OID = '11111111-2222-3333-4444-555555555555'
 FCP_OID = 'aaaaaaaa-2222-3333-4444-555555555555'
@@ -27,7 +29,7 @@ def http_error(status, reason, method='GET', uri='/api/cpcs',
 def settings(**overrides):
     values = dict(
         hosts=('10.0.0.5', '10.0.0.6'), userid='nova', password=PASSWORD,
-        verify_cert=False, cpc_object_id=CPC_OID, max_processors=4,
+        verify_cert=True, cpc_object_id=CPC_OID, max_processors=4,
         max_memory=8192, connect_timeout=1, connect_retries=2,
         startup_connect_retries=2, read_retries=1, retries_number=2,
         retry_after=0, max_retry_interval=1, pool_size=2,
@@ -137,3 +139,23 @@ class Sleeps:
 
     def __call__(self, seconds):
         self.calls.append(seconds)
+
+
+def start_supervisor(test, hmc, sleeps, **overrides):
+    """A started supervisor on ``hmc``, stopped at the test's cleanup."""
+    sup = supervisor_mod.HMCSupervisor(
+        settings(**overrides), 'nova-compute:h1',
+        session_factory=hmc.factory, sleep=sleeps,
+        probe_interval=0.05, guru_report=False)
+    sup.start()
+    test.addCleanup(sup.stop)
+    return sup
+
+
+def wait_for_state(sup, state, timeout=5):
+    """Wait until the supervisor's connection is in ``state``."""
+    deadline = time.monotonic() + timeout
+    while (sup.status()['state'] != state and
+           time.monotonic() < deadline):
+        time.sleep(0.02)
+    return sup.status()['state']

@@ -34,13 +34,8 @@ class CallTest(testtools.TestCase):
         self.sup = self.start(retry_after=3)
 
     def start(self, **overrides):
-        sup = supervisor.HMCSupervisor(
-            fakes.settings(**overrides), 'nova-compute:h1',
-            session_factory=self.hmc.factory, sleep=self.sleeps,
-            probe_interval=0.05, guru_report=False)
-        sup.start()
-        self.addCleanup(sup.stop)
-        return sup
+        return fakes.start_supervisor(self, self.hmc, self.sleeps,
+                                      **overrides)
 
     def list_cpcs(self, **kwargs):
         return self.sup.call(lambda c: [x.name for x in c.cpcs.list()],
@@ -151,10 +146,7 @@ class CallTest(testtools.TestCase):
         self.assertEqual(cpc_gets, self.hmc.count('GET', '/api/cpcs'))
         with self.hmc.lock:
             self.hmc.script.clear()
-        for _ in range(200):
-            if self.sup.status()['state'] == 'connected':
-                break
-            threading.Event().wait(0.02)
+        fakes.wait_for_state(self.sup, 'connected')
         self.assertEqual(['CPC1'], self.list_cpcs())
 
     def test_outage_shorter_than_budget_is_invisible(self):

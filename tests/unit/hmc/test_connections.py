@@ -75,12 +75,83 @@ class ConnectionManagerTest(testtools.TestCase):
         self.manager.close()
         with open(connections.state_file(self.state_dir)) as f:
             self.assertNotIn(fakes.PASSWORD, f.read())
+        entry = self.state()['keep:me']
+        self.assertEqual(('idle', False, connections.DETACHED),
+                         (entry['state'], entry['connected'],
+                          entry['last_error']))
+        # A later run (say, after a restart) can unmanage it for good.
         again = connections.ConnectionManager(self.state_dir,
                                               self.hmc.factory)
-        self.assertEqual(['keep:me'], list(again.connections()))
-        self.assertFalse(again.connections()['keep:me']['connected'])
         again.unmanage('keep:me')
         self.assertEqual({}, self.state())
+        self.assertRaises(connections.ConnectionNotManaged,
+                          again.unmanage, 'keep:me')
+
+    def test_services_sharing_a_state_path_keep_each_others_entries(self):
+        other = connections.ConnectionManager(
+            self.state_dir, self.hmc.factory, probe_interval=0.05)
+        self.addCleanup(other.close)
+        self.manager.manage('nova-compute:a', fakes.settings())
+        other.manage('nova-compute:b', fakes.settings(userid='other'))
+        self.wait_connected('nova-compute:a')
+        self.manager.save()
+        other.save()
+        state = self.state()
+        self.assertEqual({'nova-compute:a', 'nova-compute:b'}, set(state))
+        self.assertTrue(state['nova-compute:a']['connected'])
+        self.assertEqual('other',
+                         state['nova-compute:b']['connection_info']['userid'])
+        other.unmanage('nova-compute:b')
+        self.assertEqual(['nova-compute:a'], list(self.state()))
+
+    def test_unreadable_status_file_is_set_aside_and_rebuilt(self):
+        path = connections.state_file(self.state_dir)
+        contents = [b'', b'{"connections": {', b'garbage', b'\xff\xfe{}',
+                    b'[]', b'null', b'{"connections": []}',
+                    b'{"connections": {"x": 1}}',
+                    b'{"connections": {"x": {"waiting_calls": [1]}}}',
+                    b'[' * 100000]
+        for content in contents:
+            with open(path, 'wb') as f:
+                f.write(content)
+            manager = connections.ConnectionManager(self.state_dir,
+                                                    self.hmc.factory)
+            manager.manage('nova-compute:h', fakes.settings())
+            manager.close()
+            self.assertEqual(['nova-compute:h'], list(self.state()))
+            aside = [n for n in os.listdir(self.state_dir)
+                     if '.damaged-' in n]
+            self.assertEqual(1, len(aside), content[:20])
+            with open(os.path.join(self.state_dir, aside[0]), 'rb') as f:
+                self.assertEqual(content, f.read())
+            self.assertIn('%s cannot be used' % path, self.log.output)
+            self.assertIn(aside[0], self.log.output)
+            os.unlink(os.path.join(self.state_dir, aside[0]))
+
+    def test_waiting_calls_are_copied_per_id(self):
+        link = self.manager.manage('a', fakes.settings())
+        calls = [{'what': 'list partitions', 'waiting_s': 12.5}]
+        self.useFixture(fixtures.MockPatchObject(
+            link, 'status', return_value={
+                'state': 'unresponsive', 'connected': False,
+                'current_hmc': '10.0.0.5:6794', 'last_error': 'mute',
+                'sessions': {}, 'waiting_calls': calls}))
+        entry = self.manager.connections()['a']
+        self.assertEqual(('unresponsive', calls),
+                         (entry['state'], entry['waiting_calls']))
+
+    def test_unwritable_state_path_only_warns(self):
+        # A regular file where the directory should be: every write fails
+        # (as it would in a read-only directory, also for root).
+        not_a_dir = os.path.join(self.state_dir, 'file')
+        open(not_a_dir, 'w').close()
+        self.manager = connections.ConnectionManager(
+            not_a_dir, self.hmc.factory, probe_interval=0.05)
+        self.addCleanup(self.manager.close)
+        self.manager.manage('a', fakes.settings())
+        self.wait_connected('a')
+        self.assertIn('Could not write the HMC connection status file',
+                      self.log.output)
 
     def test_state_file_is_replaced_atomically(self):
         self.manager.manage('x', fakes.settings())
@@ -88,7 +159,7 @@ class ConnectionManagerTest(testtools.TestCase):
         self.manager.close()
         self.assertIn('x', self.state())
         leftovers = [n for n in os.listdir(self.state_dir)
-                     if n.startswith('.tmp-')]
+                     if n.startswith('.')]
         self.assertEqual([], leftovers)
 
 
@@ -146,3 +217,21 @@ class StatusOutputTest(testtools.TestCase):
         self.assertIn('connected', text)
         self.assertNotIn(fakes.PASSWORD, text)
         self.assertEqual(report.SECTION_TITLE, registered[0][0])
+
+    def test_guru_meditation_section_shows_the_calls_waiting(self):
+        calls = [{'what': 'list partitions', 'waiting_s': 42.0},
+                 {'what': 'get CPC %s' % fakes.PASSWORD, 'waiting_s': 3.5}]
+        self.useFixture(fixtures.MockPatchObject(
+            self.sup.manager.link('nova-compute:h1'), 'status',
+            return_value={'state': 'unresponsive', 'connected': False,
+                          'current_hmc': '10.0.0.5:6794',
+                          'last_error': 'no answer', 'sessions': {},
+                          'waiting_calls': calls}))
+        data = report.section_data(self.sup)
+        expected = ('2 calls, longest 42.0 s (list partitions: 42.0 s; '
+                    'get CPC ********: 3.5 s)')
+        self.assertEqual(('unresponsive', expected),
+                         (data['state'], data['waiting_on_hmc']))
+        entry = data['connections']['nova-compute:h1']
+        self.assertEqual(expected, entry['waiting_on_hmc'])
+        self.assertNotIn('waiting_calls', entry)

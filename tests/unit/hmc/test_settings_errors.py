@@ -2,6 +2,7 @@
 
 from unittest import mock
 
+import fixtures
 from nova import exception
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
@@ -40,12 +41,29 @@ class SettingsTest(testtools.TestCase):
         self.assertNotIn(fakes.PASSWORD, repr(s))
 
     def test_verify_cert_variants(self):
-        self.conf.config(group='dpm', hmc_ca_file='/etc/hmc-ca.pem')
+        ca_file = self.useFixture(fixtures.TempDir()).join('hmc-ca.pem')
+        with open(ca_file, 'w') as f:
+            f.write('PEM\n')
+        self.conf.config(group='dpm', hmc_ca_file=ca_file)
         s = settings_mod.HMCSettings.from_conf(self.group)
-        self.assertEqual('/etc/hmc-ca.pem', s.verify_cert)
+        self.assertEqual(ca_file, s.verify_cert)
         self.conf.config(group='dpm', hmc_verify_cert=False)
         s = settings_mod.HMCSettings.from_conf(self.group)
         self.assertIs(False, s.verify_cert)
+
+    def test_unreadable_ca_file_is_a_config_error(self):
+        missing = self.useFixture(fixtures.TempDir()).join('no-ca.pem')
+        self.conf.config(group='dpm', hmc_ca_file=missing)
+        exc = self.assertRaises(errors.HMCConfigError,
+                                settings_mod.HMCSettings.from_conf,
+                                self.group)
+        self.assertEqual('[dpm] hmc_ca_file names %s, which is not a '
+                         'readable file; set it to the PEM file of the CA '
+                         'that signed the HMC certificate' % missing,
+                         str(exc))
+        # nova-dpm-status without --probe still shows what it can.
+        s = settings_mod.HMCSettings.from_conf(self.group, validate=False)
+        self.assertEqual(missing, s.verify_cert)
 
     def test_missing_option_is_named(self):
         for option in settings_mod.REQUIRED_OPTIONS:

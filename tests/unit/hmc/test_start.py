@@ -45,6 +45,17 @@ class StartTest(testtools.TestCase):
         self.assertEqual(1, self.hmc.logons)
         self.assertEqual(0, self.hmc.count('GET', '/api/cpcs?'))
 
+    def test_unverified_certificate_is_warned_about_at_every_start(self):
+        warning = ('[dpm] hmc_verify_cert = false: the HMC certificate is '
+                   'not verified')
+        self.supervisor().start()
+        self.assertNotIn(warning, self.log.output)
+        for _ in range(2):
+            sup = self.supervisor(verify_cert=False)
+            sup.start()
+            sup.stop()
+        self.assertEqual(2, self.log.output.count(warning))
+
     def test_missing_option_is_named(self):
         sup = self.supervisor(userid=None)
         self.assert_start_fails(sup, 'hmc_username', 'not set')

@@ -78,6 +78,107 @@ class TimedValueTest(testtools.TestCase):
         self.assertEqual(1, len(loads))
 
 
+class StuckLoader(object):
+    """A loader whose next call blocks until released (a mute HMC)."""
+
+    def __init__(self):
+        self.calls = 0
+        self.stuck = threading.Event()
+        self.release = threading.Event()
+        self.fail_with = None
+
+    def __call__(self):
+        self.calls += 1
+        if self.calls > 1:
+            self.stuck.set()
+            self.release.wait(5)
+            if self.fail_with is not None:
+                raise self.fail_with
+        return 'load %d' % self.calls
+
+
+class SingleFlightTest(testtools.TestCase):
+    """No reader waits behind another thread's request."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = Clock()
+        self.loader = StuckLoader()
+        self.value = host.TimedValue(self.loader, 5, self.clock)
+        self.assertEqual('load 1', self.value.get())
+
+    def in_thread(self, read):
+        results = []
+        thread = threading.Thread(target=lambda: results.append(
+            self._result_of(read)))
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(self.loader.release.set)   # runs before the join
+        return thread, results
+
+    @staticmethod
+    def _result_of(read):
+        try:
+            return read()
+        except Exception as exc:
+            return exc
+
+    def start_stuck_refresh(self, read):
+        thread, results = self.in_thread(read)
+        self.assertTrue(self.loader.stuck.wait(5))
+        return thread, results
+
+    def test_cached_read_answers_at_once_while_a_refresh_is_stuck(self):
+        self.clock.now += 6     # expired: the next reader refreshes
+        self.start_stuck_refresh(self.value.get)
+        started = time.monotonic()
+        self.assertEqual('load 1', self.value.get())
+        self.assertLess(time.monotonic() - started, 0.1)
+        self.assertEqual(2, self.loader.calls)
+
+    def test_cached_read_after_invalidate_answers_while_stuck(self):
+        self.value.invalidate()
+        self.start_stuck_refresh(self.value.fresh)
+        self.assertEqual('load 1', self.value.get())
+        self.assertEqual(2, self.loader.calls)
+
+    def test_fresh_reads_share_the_request_under_way(self):
+        thread, first = self.start_stuck_refresh(self.value.fresh)
+        _other, second = self.in_thread(self.value.fresh)
+        time.sleep(0.05)
+        self.assertEqual([], second)
+        self.loader.release.set()
+        thread.join(5)
+        _other.join(5)
+        self.assertEqual((['load 2'], ['load 2']), (first, second))
+        self.assertEqual(2, self.loader.calls)
+
+    def test_a_failed_request_fails_its_sharers_and_keeps_the_value(self):
+        self.loader.fail_with = ValueError('HMC unavailable')
+        thread, first = self.start_stuck_refresh(self.value.fresh)
+        other, second = self.in_thread(self.value.fresh)
+        time.sleep(0.05)
+        self.loader.release.set()
+        thread.join(5)
+        other.join(5)
+        self.assertIsInstance(first[0], ValueError)
+        self.assertIs(first[0], second[0])
+        self.assertEqual('load 1', self.value.get())
+
+    def test_request_started_before_invalidate_is_not_fresh_after(self):
+        thread, first = self.start_stuck_refresh(self.value.fresh)
+        self.value.invalidate()
+        self.loader.release.set()
+        thread.join(5)
+        self.assertEqual(['load 2'], first)
+        # What this host changed may be missing from 'load 2': ask again.
+        self.assertEqual('load 3', self.value.get_current())
+
+    def test_get_current_uses_the_current_generation(self):
+        self.assertEqual('load 1', self.value.get_current())
+        self.assertEqual(1, self.loader.calls)
+
+
 class CpcSubsetTest(testtools.TestCase):
 
     def setUp(self):
@@ -142,6 +243,20 @@ class CpcSubsetTest(testtools.TestCase):
         self.clock.now += host.SNAPSHOT_SECONDS
         self.subset.partition_of(uuid)
         self.assertEqual(2, self.cpc.count('list_partitions'))
+
+    def test_partition_created_after_the_snapshot_is_found(self):
+        self.assertEqual((), self.subset.partitions(use_cache=True))
+        uuid = 'a' * 8 + '-0000-0000-0000-' + '1' * 12
+        add_partition(self.cpc, 'host-a', uuid)
+        self.subset.forget_snapshot()
+        self.assertIsNotNone(self.subset.partition_of(uuid))
+        self.assertEqual(2, self.cpc.count('list_partitions'))
+
+    def test_missing_partition_costs_no_extra_request(self):
+        uuid = 'a' * 8 + '-0000-0000-0000-' + '2' * 12
+        self.assertIsNone(self.subset.partition_of(uuid))
+        self.assertIsNone(self.subset.partition_of(uuid))
+        self.assertEqual(1, self.cpc.count('list_partitions'))
 
     def test_description_naming_another_host_is_not_ours(self):
         # Same tag (simulated collision) but another host in the text.

@@ -44,13 +44,37 @@ class TestWWPNStore(testtools.TestCase):
         self.assertIsNone(self.store.get('old'))
         self.assertIsNotNone(self.store.get('new'))
 
-    def test_corrupt_file_is_reported_with_path_and_remedy(self):
-        with open(self.store.path, 'w') as stream:
-            stream.write('{not json')
+    def test_damaged_file_is_set_aside_with_a_warning_and_kept(self):
+        log = self.useFixture(fixtures.FakeLogger(level='WARNING'))
+        record = {'version': 1, 'instances': {'i1': {'wwpns': 'c05076'}}}
+        contents = [b'{not json', b'', b'\xff\xfe', b'[]', b'null',
+                    b'{"version": 2, "instances": {}}',
+                    json.dumps(record).encode(),
+                    b'{"version": 1, "instances": {"i1": 5}}']
+        for content in contents:
+            with open(self.store.path, 'wb') as stream:
+                stream.write(content)
+            self.assertIsNone(self.store.get('i1'))
+            self.store.update('i2', lambda r: r.update(wwpns=['c0507602']))
+            self.assertEqual(['c0507602'], self.store.get('i2')['wwpns'])
+            aside = [n for n in self.temp_files() if '.damaged-' in n]
+            self.assertEqual(1, len(aside), content)
+            with open(os.path.join(self.state_dir, aside[0]), 'rb') as f:
+                self.assertEqual(content, f.read())
+            self.assertIn('DPM storage state file %s cannot be used' %
+                          self.store.path, log.output)
+            self.assertIn(aside[0], log.output)
+            os.unlink(os.path.join(self.state_dir, aside[0]))
+            os.unlink(self.store.path)
+
+    def test_unreadable_file_is_reported_with_path_and_remedy(self):
+        os.mkdir(self.store.path)   # open() fails, also for root
         exc = self.assertRaises(wwpn_store.StorageStateError,
                                 self.store.get, 'i1')
         self.assertIn(self.store.path, str(exc))
-        self.assertIn('remove it', str(exc))
+        self.assertIn('Make state_path writable', str(exc))
+        self.assertEqual([], [n for n in self.temp_files()
+                              if '.damaged-' in n])
 
     def test_failed_write_keeps_the_previous_file(self):
         self.store.update('i1', lambda r: r.update(wwpns=['c0507601']))
