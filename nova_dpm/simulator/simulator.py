@@ -269,4 +269,3 @@ def saved_password(state_dir):
         return read_password(os.path.join(state_dir, PASSWORD_FILE)) or None
     except OSError:
         return None
-

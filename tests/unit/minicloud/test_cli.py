@@ -59,12 +59,13 @@ class ParserTest(testtools.TestCase):
         self.assertEqual('.minicloud', args.runs_dir)
         self.assertFalse(args.keep_data)
         self.assertEqual(1.0, args.job_duration)
+        self.assertEqual('z16', args.inventory)
 
     def test_options(self):
         args = cli.build_parser().parse_args([
             '--selection', 'full', '--faults', '--concurrency', '4',
             '--runs-dir', '/tmp/runs', '--keep-data',
-            '--job-duration', '0.5'])
+            '--job-duration', '0.5', '--inventory', 'z13'])
 
         self.assertEqual('full', args.selection)
         self.assertTrue(args.faults)
@@ -72,6 +73,7 @@ class ParserTest(testtools.TestCase):
         self.assertEqual('/tmp/runs', args.runs_dir)
         self.assertTrue(args.keep_data)
         self.assertEqual(0.5, args.job_duration)
+        self.assertEqual('z13', args.inventory)
 
     def test_unknown_selection_is_refused(self):
         stderr = self.useFixture(fixtures.MonkeyPatch('sys.stderr',

@@ -87,7 +87,7 @@ class DpmOptionsTest(testtools.TestCase):
         password_file = os.path.join(tmp, 'password')
         with open(password_file, 'w') as f:
             f.write('Hmc-Secret-42\nsecond line\n')
-        service = hmc.HMCSimulatorService(None, '/bin', tmp, 9000, 1.0)
+        service = hmc.HMCSimulatorService(None, '/bin', tmp, 9000, 1.0, 'z16')
         service.info = {'host': '127.0.0.1', 'port': 6794,
                         'userid': 'ensadmin', 'password_file': password_file,
                         'ca_file': os.path.join(tmp, 'ca.pem'),

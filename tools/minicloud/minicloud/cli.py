@@ -60,6 +60,10 @@ def build_parser():
                         'runner was killed, then exit')
     parser.add_argument('--job-duration', type=float, default=1.0,
                         help='seconds a simulated HMC job takes')
+    parser.add_argument('--inventory', default='z16',
+                        choices=('z16', 'z17', 'z13'),
+                        help='the simulated CPC kind (a built-in inventory '
+                        'of nova-dpm-hmc-simulator; default %(default)s)')
     return parser
 
 
@@ -90,18 +94,20 @@ class Run(object):
                                os.getpid())
         self.run_dir = os.path.abspath(os.path.join(args.runs_dir, name))
         self.result = {'selection': args.selection, 'faults': args.faults,
-                       'run_dir': self.run_dir}
+                       'inventory': args.inventory, 'run_dir': self.run_dir}
         self.problems = []
 
     def main(self):
         started = time.monotonic()
-        say('run directory %s (service logs in logs/)' % self.run_dir)
+        say('run directory %s (service logs in logs/); simulated CPC %s'
+            % (self.run_dir, self.args.inventory))
         os.makedirs(self.run_dir)
         installed = system_packages.ensure(
             os.path.join(self.run_dir, 'apt.log'))
         if installed:
             say('installed %s' % ', '.join(installed))
-        cloud = cloud_mod.Cloud(self.run_dir, say, self.args.job_duration)
+        cloud = cloud_mod.Cloud(self.run_dir, say, self.args.job_duration,
+                                self.args.inventory)
         schedule = None
         try:
             cloud.up()
@@ -136,6 +142,10 @@ class Run(object):
             left_behind = leaks.compare(before, after)
             self.result['leaks'] = left_behind
             self.problems.extend('leak: %s' % p for p in left_behind)
+            broken = leaks.rule_violations(cloud.simulator.client)
+            self.result['rule_violations'] = broken
+            say('HMC rule violations: %s' % ('; '.join(broken) or '0'))
+            self.problems.extend(broken)
             self.result['tempest_line'] = totals.line()
         finally:
             if schedule is not None:

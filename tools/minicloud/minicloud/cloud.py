@@ -46,7 +46,7 @@ from %s import application  # noqa
 
 class Cloud(object):
 
-    def __init__(self, run_dir, say, job_duration=1.0):
+    def __init__(self, run_dir, say, job_duration=1.0, inventory='z16'):
         self.run_dir = run_dir
         self.say = say
         self.job_duration = job_duration
@@ -71,7 +71,7 @@ class Cloud(object):
             self.data, 'rabbitmq'), amqp, dist, epmd)
         self.simulator = hmc.HMCSimulatorService(
             self.table, self.bin_dir, os.path.join(self.data, 'hmc'),
-            hmc_port, job_duration)
+            hmc_port, job_duration, inventory)
         self.conn = None
         self.baseline = None
         self.image_ids = None

@@ -49,12 +49,14 @@ class SimulatorClient(object):
 
 class HMCSimulatorService(object):
 
-    def __init__(self, table, bin_dir, state_dir, port, job_duration):
+    def __init__(self, table, bin_dir, state_dir, port, job_duration,
+                 inventory):
         self.table = table
         self.bin_dir = bin_dir
         self.state_dir = state_dir
         self.port = port
         self.job_duration = job_duration
+        self.inventory = inventory
         self.info = None
         self.client = None
 
@@ -63,7 +65,8 @@ class HMCSimulatorService(object):
         process = self.table.start('hmc-simulator', [
             os.path.join(self.bin_dir, 'nova-dpm-hmc-simulator'),
             '--port', str(self.port), '--state-dir', self.state_dir,
-            '--job-duration', str(self.job_duration)])
+            '--job-duration', str(self.job_duration),
+            '--inventory', self.inventory])
         deadline = time.monotonic() + timeout
         while not os.path.exists(info_file):
             if not process.alive():

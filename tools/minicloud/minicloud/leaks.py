@@ -2,7 +2,8 @@
 
 # resources() entries a run could leak: partitions are listed by name, the
 # others are counts.
-CHECKED = ('partitions', 'nics', 'hbas', 'storage_group_attachments',
+CHECKED = ('partitions', 'nics', 'hbas', 'storage_groups',
+           'storage_volumes', 'storage_group_attachments',
            'virtual_storage_resources', 'iso_mounts', 'sessions_active')
 
 
@@ -34,3 +35,17 @@ def compare(before, after):
 def describe(snap):
     return ', '.join('%s %d' % (key.replace('_', ' '), _size(snap[key]))
                      for key in CHECKED)
+
+
+def rule_violations(client):
+    """Lines naming each HMC rule the run broke; empty when none was.
+
+    The simulator refuses what a real HMC refuses and counts each refusal
+    by rule (nova_dpm/simulator/RULES.rst): any count means the driver
+    sent a request that real hardware would have refused.
+    """
+    stats = client.stats()
+    by_rule = stats.get('rule_violations_by_rule') or {}
+    return ['HMC rule %s broken %d times (see nova_dpm/simulator/RULES.rst)'
+            % (rule, count) for rule, count in sorted(by_rule.items())
+            if count]
