@@ -12,7 +12,16 @@
 
 """The FCP storage array behind the simulated HMC (``san=True``)."""
 
+import json
+import os
+import subprocess
+import urllib.request
+
+import fixtures
+import testtools
+
 from nova_dpm.simulator import san
+from tests.functional.simulator import base
 from tests.functional.simulator import test_control_cli
 from tests.functional.simulator import test_rules
 
@@ -266,3 +275,26 @@ class NoArrayTest(ControlCase):
         status, answer = self.call('GET', '/san')
         self.assertEqual(409, status)
         self.assertIn('--san', answer['error'])
+
+
+class CommandLineTest(testtools.TestCase):
+
+    def test_san_flag_puts_an_array_behind_the_hmc(self):
+        tmp = self.useFixture(fixtures.TempDir()).path
+        process = subprocess.Popen(
+            test_control_cli.CLI + ['--port', '0', '--san', '--state-dir',
+                                    os.path.join(tmp, 'state')],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, PYTHONPATH=os.getcwd()))
+        self.addCleanup(process.communicate, timeout=10)
+        self.addCleanup(process.terminate)
+        output = base.read_banner(process)
+        ports = ', '.join(san.DEFAULT_TARGET_PORTS)
+        self.assertIn('Storage array: target ports %s' % ports, output)
+        with open(os.path.join(tmp, 'state', 'simulator.json')) as f:
+            info = json.load(f)
+        self.assertTrue(info['san'])
+        with urllib.request.urlopen(info['control_url'] + '/san',
+                                    timeout=5) as response:
+            self.assertEqual(list(san.DEFAULT_TARGET_PORTS),
+                             json.load(response)['target_ports'])
