@@ -15,10 +15,11 @@ from tests.unit.minicloud import test_hmc
 HOST_WWPNS = ['C05076AAAAAA0001', 'c05076aaaaaa0002']
 
 
-class ArrayVolumesTest(testtools.TestCase):
+class ArrayCase(testtools.TestCase):
+    """A simulator with an array, its control API client and volumes."""
 
     def setUp(self):
-        super(ArrayVolumesTest, self).setUp()
+        super(ArrayCase, self).setUp()
         for name in test_hmc.PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(
                 name, 'http://127.0.0.1:9'))
@@ -39,6 +40,9 @@ class ArrayVolumesTest(testtools.TestCase):
     def connector(self, wwpns=HOST_WWPNS):
         return {'host': 'dpm-host', 'wwpns': list(wwpns),
                 'platform': 's390x'}
+
+
+class ArrayVolumesTest(ArrayCase):
 
     def test_create_extend_delete_a_lun(self):
         self.volumes.check()
@@ -126,14 +130,50 @@ class ArrayVolumesTest(testtools.TestCase):
         self.assertIn('--san', str(exc))
 
 
-class CinderDriverTest(testtools.TestCase):
+class CinderDriverTest(ArrayCase):
     """The Cinder subclass: only where Cinder is installed."""
 
-    def test_the_driver_is_a_cinder_volume_driver(self):
+    def setUp(self):
         try:
-            from cinder.volume import driver
+            from cinder.volume import configuration
         except ImportError:
             self.skipTest('Cinder is not installed here')
+        super(CinderDriverTest, self).setUp()
+        from cinder.volume import driver
         from minicloud import cinder_driver
-        self.assertTrue(issubclass(cinder_driver.SimulatedSanDriver,
-                                   driver.VolumeDriver))
+        from oslo_config import cfg
+        self.driver = cinder_driver.SimulatedSanDriver(
+            configuration=configuration.Configuration(
+                driver.volume_opts, config_group='hmc-sim-san'))
+        cfg.CONF.set_override('hmc_simulator_control_url',
+                              self.sim.control_url, group='hmc-sim-san')
+        self.addCleanup(cfg.CONF.clear_override,
+                        'hmc_simulator_control_url', group='hmc-sim-san')
+        self.driver.do_setup(None)
+
+    def test_cinder_drives_the_array_through_the_driver(self):
+        from cinder import exception
+        self.driver.check_for_setup_error()
+        volume = {'id': 'v1', 'size': 1}
+        volume.update(self.driver.create_volume(volume))
+        self.driver.create_export(None, volume, self.connector())
+        info = self.driver.initialize_connection(volume, self.connector())
+        self.assertEqual(('fibre_channel', san.lun_of(volume)),
+                         (info['driver_volume_type'],
+                          info['data']['target_lun']))
+        self.assertEqual(4, len(self.sim.array.mappings()))
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          self.driver.delete_volume, volume)
+        self.assertRaises(exception.InvalidConnectorException,
+                          self.driver.initialize_connection, volume,
+                          {'host': 'h1'})
+        self.driver.terminate_connection(volume, self.connector())
+        self.driver.remove_export(None, volume)
+        self.driver.extend_volume(volume, 3)
+        stats = self.driver.get_volume_stats(refresh=True)
+        self.assertEqual(('FC', 10240 - 3),
+                         (stats['storage_protocol'],
+                          stats['free_capacity_gb']))
+        self.driver.delete_volume(volume)
+        self.assertEqual(([], []), (self.sim.array.luns(),
+                                    self.sim.array.mappings()))
