@@ -81,9 +81,13 @@ class SimulatedSanDriver(driver.VolumeDriver):
     def remove_export(self, context, volume):
         pass
 
-    def initialize_connection(self, volume, connector, **kwargs):
+    def validate_connector(self, connector):
+        """FCP needs the initiator WWPNs (nova-dpm sends no WWNNs)."""
         if not (connector or {}).get('wwpns'):
             raise exception.InvalidConnectorException(missing='wwpns')
+
+    def initialize_connection(self, volume, connector, **kwargs):
+        self.validate_connector(connector)
         return self._call(self._volumes.connect, volume, connector)
 
     def terminate_connection(self, volume, connector, **kwargs):
