@@ -110,6 +110,10 @@ def build_parser():
                         metavar='SECONDS', help='how long a fulfilled FCP '
                         'storage volume stays pending (default '
                         '%(default)s)')
+    parser.add_argument('--san', action='store_true',
+                        help='put an FCP storage array behind the HMC: a '
+                        'LUN is found only when created and mapped through '
+                        'the control API (/san)')
     parser.add_argument('--debug', action='store_true',
                         help='log every request')
     return parser
@@ -161,7 +165,8 @@ def main(argv=None):
         sim = simulator.HMCSimulator(
             hosts=hosts, port=args.port, state_dir=args.state_dir,
             inventory=args.inventory, userid=args.userid, password=password,
-            job_duration=args.job_duration, control_port=args.control_port)
+            job_duration=args.job_duration, control_port=args.control_port,
+            san=args.san)
         sim.start()
     except simulator.SimulatorError as exc:
         sys.stderr.write('%s: error: %s\n' % (PROG, exc))
@@ -175,6 +180,9 @@ def main(argv=None):
         print('CA certificate: %s' % sim.ca_file)
         print('Control API: %s' % sim.control_url)
         print('Inventory: %s' % sim.info()['inventory'])
+        if sim.array is not None:
+            print('Storage array: target ports %s (control API /san)' %
+                  ', '.join(sim.array.target_ports()))
         print('Default CPC object-id: %s' % sim.cpc_object_id)
         print('Userid: %s (password in %s)' % (
             sim.userid, sim.info()['password_file']))

@@ -22,6 +22,8 @@ import logging
 import socketserver
 import threading
 
+from nova_dpm.simulator import san
+
 LOG = logging.getLogger(__name__)
 
 _MAX_BODY = 64 * 1024
@@ -58,6 +60,15 @@ def _post_routes(sim):
         '/storage/fulfillment-delay': lambda b: sim.set_fulfillment_delay(
             b['seconds']),
         '/inventory/cpc': lambda b: sim.update_cpc(b['properties']),
+        '/san/luns': lambda b: sim.san().create_lun(b['size'],
+                                                    b.get('name', '')),
+        '/san/luns/extend': lambda b: sim.san().extend_lun(b['lun'],
+                                                           b['size']),
+        '/san/luns/delete': lambda b: sim.san().delete_lun(b['lun']),
+        '/san/map': lambda b: sim.san().map_lun(
+            b['lun'], b['initiator'], b['target_port']),
+        '/san/unmap': lambda b: {'unmapped': sim.san().unmap_lun(
+            b['lun'], b.get('initiator'), b.get('target_port'))},
     }
 
 
@@ -67,6 +78,7 @@ def _get_routes(sim):
         '/resources': sim.resources,
         '/faults': sim.faults,
         '/info': sim.info,
+        '/san': lambda: sim.san().snapshot(),
     }
 
 
@@ -92,7 +104,10 @@ class _ControlHandler(http.server.BaseHTTPRequestHandler):
         if route is None:
             self._reply(404, {'error': 'unknown control URI %s' % self.path})
             return
-        self._reply(200, route())
+        try:
+            self._reply(200, route())
+        except san.ArrayError as exc:
+            self._reply(exc.status, {'error': str(exc)})
 
     def do_POST(self):
         try:
@@ -112,14 +127,18 @@ class _ControlHandler(http.server.BaseHTTPRequestHandler):
             body = json.loads(raw.decode('utf-8')) if raw else {}
             if not isinstance(body, dict):
                 raise ValueError('the request body must be a JSON object')
-            route(body)
+            result = route(body)
+        except san.ArrayError as exc:
+            self._reply(exc.status, {'error': str(exc)})
+            return
         except KeyError as exc:
             self._reply(400, {'error': 'missing field %s' % exc})
             return
         except (ValueError, TypeError) as exc:
             self._reply(400, {'error': str(exc)})
             return
-        self._reply(200, {'ok': True})
+        self._reply(200, result if isinstance(result, dict) else
+                    {'ok': True})
 
 
 class ControlServer(socketserver.ThreadingMixIn, http.server.HTTPServer):

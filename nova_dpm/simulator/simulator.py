@@ -23,6 +23,7 @@ from nova_dpm.simulator import backend as backend_mod
 from nova_dpm.simulator import control
 from nova_dpm.simulator import faults
 from nova_dpm.simulator import inventory as inventory_mod
+from nova_dpm.simulator import san as san_mod
 from nova_dpm.simulator import server
 from nova_dpm.simulator import stats as stats_mod
 from nova_dpm.simulator import tls
@@ -46,7 +47,7 @@ class HMCSimulator(object):
 
     def __init__(self, hosts=('127.0.0.1',), port=0, state_dir=None,
                  inventory=None, userid='nova', password=None,
-                 job_duration=2.0, control_port=None):
+                 job_duration=2.0, control_port=None, san=False):
         if isinstance(hosts, str):
             hosts = (hosts,)
         # Keep the order (the first address is "the" host), drop repeats.
@@ -64,6 +65,9 @@ class HMCSimulator(object):
         self._inventory = inventory
         self._job_duration = job_duration
         self._control_port = control_port
+        # The FCP storage array behind the HMC (None: every LUN exists).
+        self.array = (san if isinstance(san, san_mod.StorageArray) else
+                      san_mod.StorageArray() if san else None)
         self.ca_file = None
         self.cpc_object_id = None
         self.control_url = None
@@ -118,6 +122,9 @@ class HMCSimulator(object):
                 self._job_duration, stats=self._stats)
         except ValueError as exc:
             raise SimulatorError(str(exc))
+        if self.array is not None:
+            with self._backend.lock:
+                self._backend.fulfilments.use_array(self.array)
         front = server.FrontEnd(self._backend, self._faults, self._stats,
                                 context)
         self._listeners = server.ListenerSet(self.hosts, self.port, front)
@@ -163,6 +170,7 @@ class HMCSimulator(object):
                 'port': self.port, 'ca_file': self.ca_file,
                 'cpc_object_id': self.cpc_object_id,
                 'control_url': self.control_url, 'userid': self.userid,
+                'san': self.array is not None,
                 'inventory': self._inventory or
                 inventory_mod.DEFAULT_INVENTORY,
                 'password_file': os.path.join(self.state_dir,
@@ -253,6 +261,16 @@ class HMCSimulator(object):
 
     def resources(self):
         return self._backend.resources()
+
+    # --- the storage array (with ``san``) ---
+
+    def san(self):
+        """The array behind the HMC: ArrayError(409) when there is none."""
+        if self.array is None:
+            raise san_mod.ArrayError(409, 'this simulator has no storage '
+                                     'array: start it with san=True '
+                                     '(--san)')
+        return self.array
 
 
 def read_password(path):

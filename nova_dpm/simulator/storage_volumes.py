@@ -23,8 +23,10 @@ volume; the volume shows ``pending`` for ``delay`` seconds and then
 group's ``fulfillment-state`` follows its volumes.
 
 Which LUNs exist is the seam for a SAN model: ``EveryLunExists`` answers
-today; a SAN model would answer None for a LUN no storage system exports
-to the group's WWPNs, and the volume would stay ``pending``.
+without an array; ``san.StorageArray`` answers None for a LUN it does not
+have, or does not map to an initiator WWPN of the group on the named host
+port through the named target port, and the volume stays ``pending`` until
+a later Start FCP Storage Discovery finds it mapped.
 
 Like the job table, fulfilments complete lazily when the backend (under
 its lock) calls ``advance()``; no thread is needed.
@@ -33,6 +35,8 @@ its lock) calls ``advance()``; no thread is needed.
 import collections
 import hashlib
 import time
+
+from nova_dpm.simulator import san
 
 COMPLETE = 'complete'
 PENDING = 'pending'
@@ -45,11 +49,14 @@ class EveryLunExists(object):
     """The LUN directory without a SAN: every (WWPN, LUN) is a volume."""
 
     @staticmethod
-    def uuid(target):
-        """The SCSI id of the LUN behind ``target``, or None if none."""
+    def reach(target, initiators):
+        """What is behind ``target`` for ``initiators``, or None if nothing.
+
+        Here: a LUN of unknown size that every initiator sees.
+        """
         digest = hashlib.sha256(('%s|%s' % (target.wwpn, target.lun))
                                 .encode('utf-8')).hexdigest()
-        return ('6005076' + digest[:25]).upper()
+        return san.Reached(('6005076' + digest[:25]).upper(), None, None)
 
 
 class Fulfilments(object):
@@ -62,6 +69,10 @@ class Fulfilments(object):
         self.delay = DEFAULT_FULFILMENT_DELAY
         self._targets = {}     # volume URI -> FcpTarget
         self._due = {}         # volume URI -> when it becomes complete
+
+    def use_array(self, array):
+        """Find LUNs on ``array`` (a ``san.StorageArray``) from now on."""
+        self._luns = array
 
     def set_delay(self, seconds):
         if isinstance(seconds, bool) or \
@@ -120,9 +131,13 @@ class Fulfilments(object):
         self.advance()
 
     def discover(self, group):
-        """Start FCP Storage Discovery: pending fulfilments end now."""
+        """Start FCP Storage Discovery: pending fulfilments are checked now.
+
+        A fulfilled volume whose LUN was not reachable is looked for again.
+        """
         for volume in group.storage_volumes.list():
-            if volume.uri in self._due:
+            if volume.uri in self._targets and \
+                    volume.properties['fulfillment-state'] != COMPLETE:
                 self._due[volume.uri] = self._clock()
         self.advance()
 
@@ -136,12 +151,19 @@ class Fulfilments(object):
             volume = self._hmc.all_resources.get(volume_uri)
             if volume is None:
                 continue
-            uuid = self._luns.uuid(self._targets[volume_uri])
-            if uuid is None:
-                continue     # no such LUN: stays pending
-            volume.properties['uuid'] = uuid
-            volume.properties['fulfillment-state'] = COMPLETE
             group = volume.manager.parent
+            target = self._targets[volume_uri]
+            reached = self._luns.reach(target, [
+                vsr.properties.get('world-wide-port-name')
+                for vsr in group.virtual_storage_resources.list()
+                if vsr.properties.get('adapter-port-uri') == target.port_uri])
+            if reached is None or (reached.size is not None and
+                                   reached.size < volume.properties['size']):
+                continue     # no such LUN for the group: stays pending
+            volume.properties['uuid'] = reached.uuid
+            if reached.size is not None:
+                volume.properties['active-size'] = reached.size
+            volume.properties['fulfillment-state'] = COMPLETE
             self.refresh_paths(group)
             update_group_state(group)
 
@@ -151,14 +173,19 @@ class Fulfilments(object):
                      group.virtual_storage_resources.list()]
         for volume in group.storage_volumes.list():
             target = self._targets.get(volume.uri)
-            if target is None or volume.uri in self._due:
+            if target is None or \
+                    volume.properties['fulfillment-state'] != COMPLETE:
                 continue
+            reached = self._luns.reach(target, [
+                vsr.get('world-wide-port-name') for vsr in resources])
+            seeing = (reached.initiators if reached is not None else ())
             volume.properties['paths'] = [{
                 'partition-uri': vsr.get('partition-uri'),
                 'device-number': vsr.get('device-number'),
                 'target-world-wide-port-name': target.wwpn,
                 'logical-unit-number': target.lun,
-            } for vsr in resources]
+            } for vsr in resources if seeing is None or
+                str(vsr.get('world-wide-port-name')).lower() in seeing]
 
 
 def update_group_state(group):

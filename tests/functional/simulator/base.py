@@ -39,6 +39,7 @@ class SimulatorTestCase(testtools.TestCase):
     hosts = ('127.0.0.1',)
     control_port = None
     inventory = None
+    san = False
 
     def setUp(self):
         super(SimulatorTestCase, self).setUp()
@@ -47,7 +48,7 @@ class SimulatorTestCase(testtools.TestCase):
         self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(hosts=self.hosts, job_duration=JOB_SECONDS,
                                 control_port=self.control_port,
-                                inventory=self.inventory)
+                                inventory=self.inventory, san=self.san)
         self.sim.start()
         self.addCleanup(self.sim.stop)
 

@@ -103,6 +103,8 @@ class DriverTestCase(testtools.TestCase):
     inventory = inventory.DEFAULT_INVENTORY
     #: Rule violations the test provokes on purpose (checked at the end).
     expected_rule_violations = 0
+    #: An FCP storage array behind the HMC (LUNs must be mapped).
+    san = False
 
     @property
     def machine(self):
@@ -119,7 +121,7 @@ class DriverTestCase(testtools.TestCase):
         # runner's console.
         self.useFixture(fixtures.FakeLogger(level='DEBUG'))
         self.sim = HMCSimulator(job_duration=JOB_SECONDS,
-                                inventory=self.inventory)
+                                inventory=self.inventory, san=self.san)
         self.sim.start()
         self.addCleanup(self.sim.stop)
         # Runs before the simulator stops (cleanups run in reverse).

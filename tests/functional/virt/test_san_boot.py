@@ -1,0 +1,114 @@
+"""Booting from a LUN of the simulator's FCP storage array (``san``).
+
+With an array behind the HMC a boot volume is found only when "Cinder"
+mapped its LUN to the partition's WWPNs, as on hardware: the mapping is
+made here the way the mini-cloud's Cinder driver makes it (every
+initiator of Nova's connector through every target port).
+"""
+
+from nova import exception
+
+from tests.functional.virt import driver_base
+
+FOREIGN_WWPN = 'c05076ffffffff00'
+
+
+class TestBootFromTheArray(driver_base.DriverTestCase):
+    """On the default kind (storage groups)."""
+
+    san = True
+
+    def setUp(self):
+        super(TestBootFromTheArray, self).setUp()
+        self.array = self.sim.array
+        self.targets = self.array.target_ports()
+        self.inst = self.instance()
+
+    def configure(self, host):
+        super(TestBootFromTheArray, self).configure(host)
+        # The budget a fulfilment that never completes is waited for.
+        self.conf.config(group='dpm', operation_timeout=2)
+
+    def mapped(self, initiators, volume_id='vol-1'):
+        """Connection info of a new LUN mapped to ``initiators``."""
+        lun = self.array.create_lun(1)['lun']
+        for initiator in initiators:
+            for target in self.targets:
+                self.array.map_lun(lun, initiator, target)
+        return {'driver_volume_type': 'fibre_channel', 'serial': volume_id,
+                'data': {'target_wwn': self.targets, 'target_lun': lun,
+                         'target_discovered': False,
+                         'initiator_target_map': {
+                             i: self.targets for i in initiators}}}
+
+    def mapped_boot(self, initiators):
+        """Block device info of a new LUN mapped to ``initiators``."""
+        return {'block_device_mapping': [{
+            'boot_index': 0, 'connection_info': self.mapped(initiators)}]}
+
+    def data_volume_states(self):
+        """{name: fulfillment-state} of the server's data volumes."""
+
+        def read(client):
+            found = {}
+            for group in client.consoles.console.storage_groups.list():
+                for volume in group.storage_volumes.list(
+                        full_properties=True):
+                    if volume.properties['usage'] == 'data':
+                        found[volume.name] = volume.properties[
+                            'fulfillment-state']
+            return found
+
+        return self.hmc(read)
+
+    def test_a_lun_mapped_to_the_partition_boots(self):
+        wwpns = self.driver.get_volume_connector(self.inst)['wwpns']
+        bdi = self.mapped_boot(wwpns)
+        lun = bdi['block_device_mapping'][0]['connection_info']['data'][
+            'target_lun']
+
+        self.spawn(self.inst, bdi=bdi)
+
+        volume = self.boot_settings(self.inst)['volume']
+        self.assertEqual(('complete', self.array.luns()[0]['uuid']),
+                         (volume['fulfillment-state'], volume['uuid']))
+        self.assertEqual({(self.targets[0], '%016x' % lun)},
+                         {(p['target-world-wide-port-name'],
+                           p['logical-unit-number'])
+                          for p in volume['paths']})
+        self.driver.destroy(None, self.inst, None)
+        self.assertNothingLeft()
+
+    def test_a_lun_mapped_to_another_initiator_fails_the_boot(self):
+        self.driver.get_volume_connector(self.inst)
+        bdi = self.mapped_boot([FOREIGN_WWPN])
+
+        exc = self.assertRaises(exception.InstanceDeployFailure, self.spawn,
+                                self.inst, bdi=bdi)
+
+        self.assertRegex(str(exc), 'storage volume /api/storage-groups/'
+                         '[^ ]+ is still not fulfilled after 2 s .*LUN '
+                         'masking')
+        self.driver.destroy(None, self.inst, None)
+        self.assertNothingLeft()
+
+    def test_attached_data_luns_are_found_only_when_mapped(self):
+        wwpns = self.driver.get_volume_connector(self.inst)['wwpns']
+        self.spawn(self.inst, bdi=self.mapped_boot(wwpns))
+        mapped = self.mapped(wwpns, 'data-1')
+        unmapped = self.mapped([FOREIGN_WWPN], 'data-2')
+
+        self.sim.set_fulfillment_delay(0)
+
+        self.driver.attach_volume(None, mapped, self.inst, '/dev/sdb')
+        self.driver.attach_volume(None, unmapped, self.inst, '/dev/sdc')
+
+        # The driver does not wait for data volumes: the HMC shows them.
+        self.assertEqual({'OpenStack-data-1': 'complete',
+                          'OpenStack-data-2': 'pending'},
+                         self.data_volume_states())
+        for info, device in ((mapped, '/dev/sdb'), (unmapped, '/dev/sdc')):
+            self.driver.detach_volume(None, info, self.inst, device)
+        self.assertEqual({}, self.data_volume_states())
+        self.driver.destroy(None, self.inst, None)
+        self.assertNothingLeft()
