@@ -14,6 +14,7 @@ import uuid
 from nova import exception
 from nova.network import model as network_model
 
+from nova_dpm.hmc import errors
 from tests.functional.virt import driver_base
 
 VLAN = 1042
@@ -33,8 +34,7 @@ def mac(index):
     return 'fa163e0010%02x' % index
 
 
-@driver_base.on_every_kind
-class TestPortBinding(driver_base.DriverTestCase):
+class PortBindingCase(driver_base.DriverTestCase):
     """flat on the NIC adapter's port 0, vlan on the RoCE port 1."""
 
     def configure(self, host):
@@ -84,6 +84,11 @@ class TestPortBinding(driver_base.DriverTestCase):
 
     def nic_name(self, index):
         return 'OpenStack_Port_' + str(uuid.UUID(int=index))
+
+
+@driver_base.on_every_kind
+class TestPortBinding(PortBindingCase):
+    """Spawn, attach and detach with ports of both physical networks."""
 
     # -- spawn ----------------------------------------------------------------
 
@@ -176,6 +181,65 @@ class TestPortBinding(driver_base.DriverTestCase):
                           self.driver.attach_interface, None,
                           self.instance(), None, dpm_vif(1, 'flat-net'))
         self.assertNothingLeft()
+
+
+@driver_base.on_every_kind
+class TestInterfaceFaults(PortBindingCase):
+    """attach/detach with the HMC failing for real: nothing left over."""
+
+    NICS = r'^/api/partitions/[^/]+/nics$'
+    NIC = r'^/api/partitions/[^/]+/nics/[^/]+$'
+    PARTITION = r'^/api/partitions/[^/]+$'
+
+    def running(self):
+        instance = self.instance()
+        self.spawn(instance)
+        return instance
+
+    def test_failed_mac_list_update_removes_the_new_nic(self):
+        instance = self.running()
+        # Update Partition Properties fails on every try (1 + 2 retries).
+        self.sim.fail_next(3, 500, 1, method='POST', uri=self.PARTITION)
+        exc = self.assertRaises(
+            errors.HMCOperationFailed, self.driver.attach_interface, None,
+            instance, None, dpm_vif(1, 'flat-net'))
+        self.assertIn('write the NIC MAC list', str(exc))
+        self.assertEqual([], self.sim.faults()['rules'])
+        self.assertEqual({}, self.nics(instance))
+        self.assertEqual({}, self.macs(instance))
+
+    def test_lost_create_and_delete_responses_are_resolved(self):
+        instance = self.running()
+        self.sim.lose_response_next(1, method='POST', uri=self.NICS)
+        self.driver.attach_interface(None, instance, None,
+                                     dpm_vif(1, 'flat-net'))
+        self.assertEqual([self.nic_name(1)], list(self.nics(instance)))
+        self.assertEqual({mac(1)}, set(self.macs(instance)))
+        self.sim.lose_response_next(1, method='DELETE', uri=self.NIC)
+        self.driver.detach_interface(None, instance, dpm_vif(1, 'flat-net'))
+        self.assertEqual([], self.sim.faults()['rules'])
+        self.assertEqual({}, self.nics(instance))
+        self.assertEqual({}, self.macs(instance))
+
+    def test_attach_while_starting_is_wrong_state_and_creates_nothing(self):
+        instance = self.instance()
+        self.spawn(instance, power_on=False)
+        uri = self.driver._partition(instance).require().uri
+        self.sim.set_job_duration(2, operation='start')
+
+        def start(client):
+            cpc = client.cpcs.resource_object(
+                '/api/cpcs/' + self.sim.cpc_object_id)
+            cpc.partitions.resource_object(uri).start(
+                wait_for_completion=False)
+        self.hmc(start, what='start the partition, not waiting')
+        # The HMC refuses NIC changes while the partition is starting
+        # (rule partition-child-transitional, broken here on purpose).
+        self.expected_rule_violations = 1
+        self.assertRaises(errors.WrongState, self.driver.attach_interface,
+                          None, instance, None, dpm_vif(1, 'flat-net'))
+        self.assertEqual({}, self.nics(instance))
+        self.assertEqual({}, self.macs(instance))
 
 
 class TestMappingChecks(driver_base.DriverTestCase):
