@@ -5,7 +5,9 @@
 # Called by stack.sh, unstack.sh and clean.sh as
 #   plugin.sh stack install       install nova-dpm into nova's environment
 #   plugin.sh stack post-config   (simulator mode: start the HMC simulator)
-#                                 write compute_driver and [dpm] to nova.conf
+#                                 write compute_driver and [dpm] to nova.conf;
+#                                 where neutron-server runs: the dpm ML2
+#                                 mechanism driver and [ml2_dpm]
 #   plugin.sh stack extra         check the HMC with nova-dpm-status --probe
 #   plugin.sh stack test-config   set tempest's compute feature flags
 #   plugin.sh unstack             stop the HMC simulator
@@ -22,6 +24,7 @@ NOVA_DPM_SIM_SERVICE=n-dpm-hmc-sim
 _DPM_OBJECT_ID_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}$'
 _DPM_ADAPTER_PORT_RE='^[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}:[0-9]+$'
 _DPM_WWPN_RE='^(0x)?[0-9a-fA-F]{16}$'
+_DPM_NETWORK_MAPPING_RE='^[^:[:space:]]+:[0-9a-fA-F]{8}(-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}(:[0-9])?$'
 
 
 # Helpers
@@ -202,6 +205,26 @@ function _nova_dpm_use_simulator {
     DPM_CPC_OBJECT_ID=${sim[cpc_object_id]}
     DPM_HMC_USERNAME=${sim[userid]}
     DPM_HMC_PASSWORD=$(head -n 1 "$password_file")
+    if [[ -z "$DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS" ]]; then
+        local adapter
+        adapter=$(_nova_dpm_sim_network_adapter)
+        if [[ -n "$adapter" ]]; then
+            DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS=$DPM_HMC_SIM_PHYSICAL_NETWORK:$adapter
+        fi
+    fi
+}
+
+# _nova_dpm_sim_network_adapter - object-id of the network adapter of the
+# simulator's built-in inventory (fixed ids of nova_dpm/simulator/
+# inventory.py, compared by tests/unit/devstack/test_simulator_adapters.py);
+# nothing for an inventory file.
+function _nova_dpm_sim_network_adapter {
+    case "${DPM_HMC_SIM_INVENTORY:-z16}" in
+        z16) echo 3931a0f0-5e16-11ef-9c1a-00106f0d0101 ;;
+        z17) echo 9175a0f0-5e16-11ef-9c1a-00106f0d0101 ;;
+        z13) echo 2964a0f0-5e16-11ef-9c1a-00106f0d0101 ;;
+    esac
+    return 0
 }
 
 # stop_nova_dpm_hmc_simulator - stop the simulator service.
@@ -256,6 +279,8 @@ function validate_nova_dpm_settings {
     _nova_dpm_require_int DPM_IMAGE_DOWNLOAD_RETRIES 0
     _nova_dpm_require_items DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS \
         "$_DPM_ADAPTER_PORT_RE" "<adapter-object-id>:<port>"
+    _nova_dpm_require_items DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS \
+        "$_DPM_NETWORK_MAPPING_RE" "<physical-network>:<adapter-object-id>[:<port>]"
     _nova_dpm_require_items DPM_TARGET_WWPN_IGNORE_LIST "$_DPM_WWPN_RE" \
         "a WWPN (16 hex digits)"
     _nova_dpm_require_items DPM_RETRY_HTTP_STATUSES '^[1-5][0-9][0-9]$' \
@@ -266,8 +291,26 @@ function validate_nova_dpm_settings {
     if [[ -z "$DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS" ]]; then
         warn $LINENO "DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS is empty: instances can only boot from ISO images, not from FCP volumes"
     fi
+    if [[ -z "$DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS" ]]; then
+        warn $LINENO "DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS is empty: ports bound by Neutron's dpm mechanism driver cannot be placed on this host"
+    fi
     if [[ "$DPM_HMC_VERIFY_CERT" != "True" ]]; then
         warn $LINENO "DPM_HMC_VERIFY_CERT=False: the HMC certificate is not verified; use this in a lab only"
+    fi
+}
+
+# _nova_dpm_set_multi CONF OPTION VALUE - a multi-valued [dpm] option, one
+# line per comma separated item of VALUE (none: the option is removed).
+# iniset_multiline replaces the lines of an earlier run instead of
+# appending to them like iniadd.
+function _nova_dpm_set_multi {
+    local conf=$1 option=$2
+    local -a items
+    mapfile -t items < <(_nova_dpm_split "$3")
+    if (( ${#items[@]} > 0 )); then
+        iniset_multiline "$conf" dpm "$option" "${items[@]}"
+    else
+        inidelete "$conf" dpm "$option"
     fi
 }
 
@@ -292,16 +335,10 @@ function configure_nova_dpm {
     iniset "$conf" dpm max_processors "$DPM_MAX_PROCESSORS"
     iniset "$conf" dpm max_memory "$DPM_MAX_MEMORY"
     iniset "$conf" dpm processor_type "$DPM_PROCESSOR_TYPE"
-    # A multi-valued option: one line per mapping. iniset_multiline replaces
-    # the lines of an earlier run instead of appending to them like iniadd.
-    local -a mappings
-    mapfile -t mappings < <(_nova_dpm_split "$DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS")
-    if (( ${#mappings[@]} > 0 )); then
-        iniset_multiline "$conf" dpm physical_storage_adapter_mappings \
-            "${mappings[@]}"
-    else
-        inidelete "$conf" dpm physical_storage_adapter_mappings
-    fi
+    _nova_dpm_set_multi "$conf" physical_storage_adapter_mappings \
+        "$DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS"
+    _nova_dpm_set_multi "$conf" physical_network_adapter_mappings \
+        "$DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS"
     iniset "$conf" dpm target_wwpn_ignore_list \
         "$(_nova_dpm_normalize_list "$DPM_TARGET_WWPN_IGNORE_LIST")"
 
@@ -325,6 +362,38 @@ function configure_nova_dpm {
     iniset "$conf" dpm image_stall_timeout "$DPM_IMAGE_STALL_TIMEOUT"
     iniset "$conf" dpm image_download_retries "$DPM_IMAGE_DOWNLOAD_RETRIES"
     iniset "$conf" dpm default_ins_file "$DPM_DEFAULT_INS_FILE"
+}
+
+# _nova_dpm_ml2_conf - the ML2 plugin's config file of neutron-server
+# (devstack keeps its path relative to /).
+function _nova_dpm_ml2_conf {
+    local file=${Q_PLUGIN_CONF_FILE:-etc/neutron/plugins/ml2/ml2_conf.ini}
+    [[ "$file" == /* ]] || file=/$file
+    echo "$file"
+}
+
+# configure_neutron_for_nova_dpm - load the dpm mechanism driver (after the
+# ones devstack configured) and tell it the DPM hosts and physical networks.
+function configure_neutron_for_nova_dpm {
+    local conf drivers
+    conf=$(_nova_dpm_ml2_conf)
+    if [[ -z "$(_nova_dpm_normalize_list "$DPM_ML2_HOSTS")" ]]; then
+        die $LINENO "DPM_ML2_HOSTS is empty: set it in local.conf to the host names (or patterns such as dpm-*) of the DPM compute hosts"
+    fi
+    drivers=$(iniget "$conf" ml2 mechanism_drivers || true)
+    drivers=$(_nova_dpm_normalize_list "${drivers:-${Q_ML2_PLUGIN_MECHANISM_DRIVERS:-}}")
+    if [[ ",$drivers," != *,dpm,* ]]; then
+        drivers=${drivers:+$drivers,}dpm
+    fi
+    iniset "$conf" ml2 mechanism_drivers "$drivers"
+    iniset "$conf" ml2_dpm hosts "$(_nova_dpm_normalize_list "$DPM_ML2_HOSTS")"
+    iniset "$conf" ml2_dpm physical_networks \
+        "$(_nova_dpm_normalize_list "$DPM_ML2_PHYSICAL_NETWORKS")"
+}
+
+# _nova_dpm_neutron_server - neutron-server runs here (and wants the driver).
+function _nova_dpm_neutron_server {
+    [[ "$DPM_ML2_MECHANISM_DRIVER" == "True" ]] && is_service_enabled q-svc neutron-api
 }
 
 # check_nova_dpm_hmc - prove nova-compute's configuration reaches the HMC.
@@ -364,7 +433,8 @@ PYEOF
 if [[ "$1" == "stack" ]]; then
     case "$2" in
         install)
-            if is_service_enabled n-cpu || [[ "$DPM_HMC_SIMULATOR" == "True" ]]; then
+            if is_service_enabled n-cpu || [[ "$DPM_HMC_SIMULATOR" == "True" ]] ||
+                    _nova_dpm_neutron_server; then
                 echo_summary "Installing nova-dpm from $NOVA_DPM_DIR"
                 install_nova_dpm
             fi
@@ -378,6 +448,10 @@ if [[ "$1" == "stack" ]]; then
                 echo_summary "Configuring nova-compute for DPM"
                 validate_nova_dpm_settings
                 configure_nova_dpm
+            fi
+            if _nova_dpm_neutron_server; then
+                echo_summary "Configuring Neutron's dpm ML2 mechanism driver"
+                configure_neutron_for_nova_dpm
             fi
             ;;
         extra)

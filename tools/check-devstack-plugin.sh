@@ -239,6 +239,8 @@ expect_ini $S dpm physical_storage_adapter_mappings "5d1a3e4c-8f7b-11e6-9b3e-001
 6e2b4f5d-8f7b-11e6-9b3e-00106f0d81cb:1
 7f3c5a6e-8f7b-11e6-9b3e-00106f0d81cb:3"
 expect_ini $S dpm target_wwpn_ignore_list 500507680b215660,0x500507680B225660
+expect_ini $S dpm physical_network_adapter_mappings "physnet1:8a4b6c7d-8f7b-11e6-9b3e-00106f0d81cb
+provider-vlan:9b5c7d8e-8f7b-11e6-9b3e-00106f0d81cb:1"
 expect_ini $S dpm connect_timeout 31
 expect_ini $S dpm connect_retries 121
 expect_ini $S dpm startup_connect_retries 4
@@ -297,6 +299,7 @@ EOF
         for pair in "hmc=192.0.2.10,hmc2.lab.example" "hmc_port=16794" \
                 "hmc_verify_cert=True" "max_memory=98304" \
                 "physical_storage_adapter_mappings=5d1a3e4c-8f7b-11e6-9b3e-00106f0d81cb:0,6e2b4f5d-8f7b-11e6-9b3e-00106f0d81cb:1,7f3c5a6e-8f7b-11e6-9b3e-00106f0d81cb:3" \
+                "physical_network_adapter_mappings=physnet1:8a4b6c7d-8f7b-11e6-9b3e-00106f0d81cb,provider-vlan:9b5c7d8e-8f7b-11e6-9b3e-00106f0d81cb:1" \
                 "retry_http_statuses=500,503" "hmc_password=$PASSWORD"; do
             if grep -qxF -- "$pair" <<< "$parsed"; then
                 pass "$S: oslo.config reads ${pair%%=*}"
@@ -322,6 +325,7 @@ expect_ini $S dpm hmc hmc1.example.com,hmc2.example.com
 expect_ini $S dpm cpc_object_id fa1f2466-12df-311a-804c-4ed2cc1d6564
 expect_ini $S dpm physical_storage_adapter_mappings "5d1a3e4c-8f7b-11e6-9b3e-00106f0d81cb:0
 6e2b4f5d-8f7b-11e6-9b3e-00106f0d81cb:1"
+expect_ini $S dpm physical_network_adapter_mappings public:8a4b6c7d-8f7b-11e6-9b3e-00106f0d81cb
 expect_ini $S dpm hmc_port 6794
 expect_ini $S dpm hmc_verify_cert True
 expect_absent $S dpm hmc_ca_file
@@ -359,6 +363,12 @@ dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" "DPM_PHYSICAL_STORAGE_ADAPTER_MAP
 expect_rc $S 0
 expect_absent $S dpm physical_storage_adapter_mappings
 expect_in $S stderr "DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS is empty"
+S=no-network-mappings
+dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" "DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS=" \
+    n-cpu stack post-config
+expect_rc $S 0
+expect_absent $S dpm physical_network_adapter_mappings
+expect_in $S stderr "DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS is empty"
 
 S=not-a-compute-node
 dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" "" n-api,n-cond stack post-config
@@ -389,6 +399,7 @@ declare -A BAD=(
     [DPM_CONNECT_RETRIES=-1]="DPM_CONNECT_RETRIES must be a whole number of at least 0, not '-1'"
     [DPM_CPC_OBJECT_ID=CPC1]="DPM_CPC_OBJECT_ID 'CPC1' is not an HMC object-id"
     [DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS=5d1a3e4c-8f7b-11e6-9b3e-00106f0d81cb]="DPM_PHYSICAL_STORAGE_ADAPTER_MAPPINGS: '5d1a3e4c-8f7b-11e6-9b3e-00106f0d81cb' is not <adapter-object-id>:<port>"
+    [DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS=8a4b6c7d-8f7b-11e6-9b3e-00106f0d81cb:0]="DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS: '8a4b6c7d-8f7b-11e6-9b3e-00106f0d81cb:0' is not <physical-network>:<adapter-object-id>[:<port>]"
     [DPM_TARGET_WWPN_IGNORE_LIST=50050768]="DPM_TARGET_WWPN_IGNORE_LIST: '50050768' is not a WWPN"
     [DPM_RETRY_HTTP_STATUSES=503,teapot]="DPM_RETRY_HTTP_STATUSES: 'teapot' is not an HTTP status"
     [DPM_HMC_CA_FILE=/nonexistent/ca.pem]="DPM_HMC_CA_FILE '/nonexistent/ca.pem' is not a readable file"
@@ -424,6 +435,7 @@ expect_ini $S dpm cpc_object_id 0b6b8e6a-1b2c-4d3e-8f90-123456789abc
 expect_ini $S dpm hmc_username sim-user
 expect_ini $S dpm max_processors 4
 expect_ini $S dpm max_memory 16384
+expect_ini $S dpm physical_network_adapter_mappings public:3931a0f0-5e16-11ef-9c1a-00106f0d0101
 sim_password=$(head -n 1 "$WORK/$S/data/nova-dpm-hmc-sim/hmc-password" 2> /dev/null)
 if [[ ${#sim_password} -ge 16 ]]; then
     pass "$S: a generated password of ${#sim_password} characters"
@@ -445,7 +457,15 @@ FAKE_SIMULATOR_JSON=$WORK/simulator.json dry_run $S "$PLUGIN_DIR/local.conf.simu
 expect_rc $S 0
 expect_ini $S dpm hmc_password "$PASSWORD"
 expect_in $S calls.log "--control-port 6795 --inventory /etc/inv.yaml"
+expect_absent $S dpm physical_network_adapter_mappings
+expect_in $S stderr "DPM_PHYSICAL_NETWORK_ADAPTER_MAPPINGS is empty"
 expect_not_in $S calls.log "--job-duration"
+S=simulator-z17
+FAKE_SIMULATOR_JSON=$WORK/simulator.json dry_run $S "$PLUGIN_DIR/local.conf.simulator.sample" \
+    "DPM_HMC_SIM_INVENTORY=z17; DPM_HMC_SIM_PHYSICAL_NETWORK=physnet-sim" \
+    n-cpu stack post-config
+expect_rc $S 0
+expect_ini $S dpm physical_network_adapter_mappings physnet-sim:9175a0f0-5e16-11ef-9c1a-00106f0d0101
 expect_not_in $S stderr "$PASSWORD" "the HMC password"
 
 S=simulator-silent
@@ -467,6 +487,58 @@ FAKE_SIMULATOR_JSON=$WORK/old-simulator.json dry_run $S "$PLUGIN_DIR/local.conf.
     "DPM_HMC_SIM_START_TIMEOUT=5" n-cpu stack post-config
 expect_rc $S 1
 expect_in $S stderr "simulator.json has no ca_file, cpc_object_id, userid: is nova-dpm-hmc-simulator the version"
+
+
+echo "== neutron-server: the dpm ML2 mechanism driver"
+S=neutron
+mkdir -p "$WORK/$S"
+printf '[ml2]\nmechanism_drivers = openvswitch\n' > "$WORK/$S/ml2_conf.ini"
+ML2=$WORK/$S/ml2_conf.ini
+dry_run $S "$REPO/tests/devstack/local.conf.all-options" "Q_PLUGIN_CONF_FILE=$ML2" \
+    n-cpu,q-svc stack post-config
+expect_rc $S 0
+expect_ini $S ml2 mechanism_drivers openvswitch,dpm "$ML2"
+expect_ini $S ml2_dpm hosts dpm-cpc1,dpm-lab-* "$ML2"
+expect_ini $S ml2_dpm physical_networks physnet1,provider-* "$ML2"
+# A second run does not add dpm twice.
+dry_run $S "$REPO/tests/devstack/local.conf.all-options" "Q_PLUGIN_CONF_FILE=$ML2" \
+    n-cpu,q-svc stack post-config
+expect_ini $S ml2 mechanism_drivers openvswitch,dpm "$ML2"
+
+S=neutron-api-only
+mkdir -p "$WORK/$S"
+ML2=$WORK/$S/ml2_conf.ini
+: > "$ML2"
+dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" \
+    "Q_PLUGIN_CONF_FILE=$ML2; Q_ML2_PLUGIN_MECHANISM_DRIVERS=ovn" \
+    neutron-api stack post-config
+expect_rc $S 0
+expect_ini $S ml2 mechanism_drivers ovn,dpm "$ML2"
+expect_ini $S ml2_dpm hosts "$(hostname)" "$ML2"
+# shellcheck disable=SC2016  # a literal * on purpose
+expect_ini $S ml2_dpm physical_networks '*' "$ML2"
+expect_absent $S DEFAULT compute_driver
+expect_not_in $S calls.log run_process
+
+S=neutron-disabled
+mkdir -p "$WORK/$S"
+ML2=$WORK/$S/ml2_conf.ini
+printf '[ml2]\nmechanism_drivers = openvswitch\n' > "$ML2"
+dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" \
+    "Q_PLUGIN_CONF_FILE=$ML2; DPM_ML2_MECHANISM_DRIVER=False" \
+    n-cpu,q-svc stack post-config
+expect_rc $S 0
+expect_ini $S ml2 mechanism_drivers openvswitch "$ML2"
+expect_ini $S ml2_dpm hosts "" "$ML2"
+
+S=neutron-no-hosts
+mkdir -p "$WORK/$S"
+ML2=$WORK/$S/ml2_conf.ini
+: > "$ML2"
+dry_run $S "$PLUGIN_DIR/local.conf.hmc.sample" \
+    "Q_PLUGIN_CONF_FILE=$ML2; DPM_ML2_HOSTS=' , '" q-svc stack post-config
+expect_rc $S 1
+expect_in $S stderr "DPM_ML2_HOSTS is empty: set it in local.conf"
 
 
 echo "== other phases"

@@ -52,6 +52,19 @@ class AdapterPort(_Pattern):
             'index 0-9')
 
 
+class NetworkAdapterPort(_Pattern):
+    """``<physnet>:<adapter-object-id>[:<port>]``: one physical network."""
+
+    def __init__(self):
+        super().__init__(
+            r'^[^:\s]+:%s(:[0-9])?$' % _OID,
+            '<physical-network>:<adapter-object-id>[:<port>]',
+            'a Neutron physical network name, a colon, the object-id of a '
+            'network adapter (OSA, HiperSockets, RoCE, CNA, Network '
+            'Express) and optionally a colon and its port index 0-9 '
+            '(default 0)')
+
+
 class Wwpn(_Pattern):
     """A world wide port name: 16 hex digits."""
 
@@ -97,6 +110,17 @@ CPC_OPTS = [
                  help='FCP adapter ports used for volumes, one '
                       '<adapter-object-id>:<port> per line; each partition '
                       'gets one HBA (virtual HBA) per entry.'),
+    cfg.MultiOpt('physical_network_adapter_mappings',
+                 item_type=NetworkAdapterPort(),
+                 help='Network adapter ports of the CPC for Neutron physical '
+                      'networks, one <physical-network>:<adapter-object-id>'
+                      '[:<port>] per line (port 0 when omitted), as '
+                      "networking-dpm's agent had them. A port bound by "
+                      "Neutron's dpm mechanism driver names only its "
+                      'physical network; its NIC goes to the adapter port '
+                      'mapped here (through the virtual switch of an OSA '
+                      'or HiperSockets port on CPCs before z17). Checked '
+                      'at start: every adapter must exist and carry NICs.'),
     cfg.ListOpt('target_wwpn_ignore_list', item_type=Wwpn(), default=[],
                 help='Target WWPNs never used for boot or attach, even when '
                      'the volume connection lists them.'),

@@ -25,8 +25,11 @@ caller's ``failure`` class (``failure(reason=...)``, default
 ``HMCOperationFailed``) for any other refusal.
 """
 
+import threading
+
 from nova_dpm.hmc import adapters
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import gone
 
 #: API feature of CPCs without virtual switches (z17).
 NETWORK_EXPRESS_FEATURE = 'network-express-support'
@@ -58,8 +61,10 @@ class NicFacade(object):
         self._sup = supervisor
         self._cpc_oid = cpc_object_id
         self._ports = adapters.PortDirectory(supervisor, cpc_object_id)
-        # A hardware fact: read from the HMC once per service start.
+        # Hardware facts: read from the HMC once per service start.
         self._virtual_switches = None
+        self._switch_uris = {}     # (adapter oid, port) -> vswitch URI
+        self._lock = threading.Lock()
 
     def uses_virtual_switches(self, failure):
         """Whether OSA/HiperSockets NICs go through virtual switches.
@@ -79,14 +84,18 @@ class NicFacade(object):
                     failure=failure)
         return self._virtual_switches
 
-    def virtual_switch_uri(self, adapter_oid, port, failure):
-        """URI of the virtual switch backing port ``port`` of an adapter.
+    def _find_virtual_switch(self, adapter_oid, port, failure):
+        """URI of the virtual switch of an adapter port, or None.
 
-        OSA and HiperSockets adapters are reached through the virtual switch
-        the HMC keeps per adapter port (CPCs before z17). HMC: List Virtual
-        Switches of a CPC, then Get Virtual Switch Properties for each.
-        Raises ``failure`` when the adapter has no such virtual switch.
+        HMC: List Virtual Switches of a CPC, then Get Virtual Switch
+        Properties for each (once per adapter port and service start).
+        ``adapter_oid`` may also name the virtual switch itself, as
+        networking-dpm's bindings did.
         """
+        key = (adapter_oid, port)
+        with self._lock:
+            if key in self._switch_uris:
+                return self._switch_uris[key]
         adapter_uri = '/api/adapters/' + adapter_oid
 
         def find(client):
@@ -98,7 +107,6 @@ class NicFacade(object):
                 backs_port = (
                     vswitch.get_property('backing-adapter-uri') ==
                     adapter_uri and int(vswitch.get_property('port')) == port)
-                # networking-dpm named the virtual switch itself.
                 if backs_port or vswitch.uri.endswith('/' + adapter_oid):
                     return vswitch.uri
             return None
@@ -106,6 +114,17 @@ class NicFacade(object):
         uri = self._sup.call(
             find, what='find the virtual switch of adapter %s port %d'
             % (adapter_oid, port), failure=failure)
+        with self._lock:
+            return self._switch_uris.setdefault(key, uri)
+
+    def virtual_switch_uri(self, adapter_oid, port, failure):
+        """URI of the virtual switch backing port ``port`` of an adapter.
+
+        OSA and HiperSockets adapters are reached through the virtual switch
+        the HMC keeps per adapter port (CPCs before z17). Raises ``failure``
+        when the adapter has no such virtual switch.
+        """
+        uri = self._find_virtual_switch(adapter_oid, port, failure)
         if uri is None:
             raise (failure or errors.HMCOperationFailed)(reason=(
                 'the CPC has no virtual switch for adapter %s port %d: the '
@@ -113,6 +132,21 @@ class NicFacade(object):
                 'vif type dpm_adapter for RoCE/CNA adapters and on z17) or '
                 'the port does not exist' % (adapter_oid, port)))
         return uri
+
+    def backing(self, adapter_oid, port, failure):
+        """Create NIC properties naming what backs a NIC on an adapter port.
+
+        The port's virtual switch on a CPC that has virtual switches and
+        one for this port (OSA, HiperSockets before z17); otherwise the
+        adapter port (z17, RoCE, CNA), as zhmc-ansible-modules' zhmc_nic
+        decides. Read once per adapter port and service start.
+        """
+        if self.uses_virtual_switches(failure):
+            uri = self._find_virtual_switch(adapter_oid, port, failure)
+            if uri is not None:
+                return {'virtual-switch-uri': uri}
+        return {'network-adapter-port-uri': self.network_port_uri(
+            adapter_oid, port, failure)}
 
     def network_port_uri(self, adapter_oid, port, failure):
         """URI of network port ``port`` (its index) of an adapter.
@@ -166,16 +200,71 @@ class NicFacade(object):
         return self._sup.call(read, what='read NIC %s' % nic_uri,
                               failure=failure)
 
-    def nic_names(self, partition_uri, failure):
-        """Names of the NICs of a partition.
+    def partition_nics(self, partition_uri, failure):
+        """{name: full properties} of the NICs of a partition.
 
         HMC: List NICs of a Partition with full properties.
         """
 
         def read(client):
             partition = _partition(client, self._cpc_oid, partition_uri)
-            return [nic.get_property('name')
-                    for nic in partition.nics.list(full_properties=True)]
+            return {nic.get_property('name'): dict(nic.properties)
+                    for nic in partition.nics.list(full_properties=True)}
 
         return self._sup.call(read, what='list NICs of %s' % partition_uri,
                               failure=failure)
+
+    def delete_nic(self, partition_uri, name, failure):
+        """Delete the NIC called ``name``; a NIC already gone is success.
+
+        HMC: List NICs of a Partition, then Delete NIC. Refused (409,
+        WrongState) while the partition is starting or stopping.
+        """
+
+        def delete(client):
+            nic = _nic_named(client, self._cpc_oid, partition_uri, name)
+            if nic is None:
+                return False
+            try:
+                nic.delete()
+            except Exception as exc:
+                if not gone.is_gone(exc):
+                    raise
+            return True
+
+        def already_done(client):
+            return (_nic_named(client, self._cpc_oid, partition_uri,
+                               name) is None, True)
+
+        return self._sup.call(delete, what='delete NIC %s' % name,
+                              failure=failure, mutating=True,
+                              already_done=already_done)
+
+    def boot_parameters(self, partition_uri, failure):
+        """The partition's ``boot-os-specific-parameters`` ('' when unset).
+
+        HMC: Get Partition Properties (that one property).
+        """
+
+        def read(client):
+            partition = _partition(client, self._cpc_oid, partition_uri)
+            partition.pull_properties(['boot-os-specific-parameters'])
+            return partition.properties.get('boot-os-specific-parameters')
+
+        return self._sup.call(
+            read, what='read the NIC MAC list of %s' % partition_uri,
+            failure=failure) or ''
+
+    def set_boot_parameters(self, partition_uri, parameters, failure):
+        """Set ``boot-os-specific-parameters`` (the guest's MAC list).
+
+        HMC: Update Partition Properties; allowed on an active partition.
+        Setting the same value twice is harmless, so it is retried like a
+        read.
+        """
+        return self._sup.call(
+            lambda client: _partition(
+                client, self._cpc_oid, partition_uri).update_properties(
+                    {'boot-os-specific-parameters': parameters}),
+            what='write the NIC MAC list of %s' % partition_uri,
+            failure=failure)

@@ -31,6 +31,8 @@ class HMCSettings:
     max_memory: int = None
     processor_type: str = 'ifl'
     storage_adapter_mappings: tuple = ()
+    #: ((physical network, adapter object-id, port index), ...)
+    network_adapter_mappings: tuple = ()
     target_wwpn_ignore_list: tuple = ()
     connect_timeout: float = 30
     connect_retries: int = 120
@@ -82,6 +84,8 @@ class HMCSettings:
             adapter, _sep, port = entry.rpartition(':')
             mappings.append((adapter.lower(), int(port)))
         return cls(
+            network_adapter_mappings=network_mappings(
+                conf.physical_network_adapter_mappings),
             hosts=tuple(conf.hmc or ()),
             port=conf.hmc_port,
             userid=conf.hmc_username,
@@ -124,3 +128,24 @@ class HMCSettings:
         """What status output may show about the connection."""
         return {'hmc': list(self.hosts), 'port': self.port,
                 'userid': self.userid}
+
+
+def network_mappings(entries):
+    """``physnet:adapter[:port]`` entries as (physnet, adapter, port).
+
+    The option's type has checked each entry's form.
+
+    :raises ValueError: a physical network is mapped twice (one line)
+    """
+    mappings = {}
+    for entry in entries or ():
+        physnet, adapter, *port = entry.split(':')
+        if physnet in mappings:
+            raise ValueError(
+                'physical_network_adapter_mappings maps physical network '
+                '%r twice (%s and %s); keep one entry per physical network'
+                % (physnet, ':'.join(str(p) for p in mappings[physnet]),
+                   entry))
+        mappings[physnet] = (physnet, adapter.lower(),
+                             int(port[0]) if port else 0)
+    return tuple(mappings.values())

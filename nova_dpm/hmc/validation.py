@@ -27,6 +27,12 @@ PROCESSOR_PROPERTY = {'ifl': 'processor-count-ifl',
 
 MEMORY_PROPERTY = 'storage-customer'
 
+#: Adapter families whose ports can back a partition's NIC (zhmc-ansible-
+#: modules zhmc_nic.py: virtual switch for osa/hipersockets before z17,
+#: adapter port otherwise).
+NIC_ADAPTER_FAMILIES = frozenset(
+    ('osa', 'hipersockets', 'roce', 'cna', 'network-express'))
+
 _NOT_SENT = (urllib3.exceptions.NewConnectionError,
              urllib3.exceptions.ConnectTimeoutError,
              requests.exceptions.ConnectTimeout,
@@ -193,6 +199,9 @@ def check_cpc(client, settings, host):
     _check_capacity(settings, host, name, cpc)
     for adapter_oid, port in settings.storage_adapter_mappings:
         _check_fcp_port(client, settings, host, cpc, adapter_oid, port)
+    for physnet, adapter_oid, port in settings.network_adapter_mappings:
+        _check_network_port(client, settings, host, cpc, physnet,
+                            adapter_oid, port)
     return cpc
 
 
@@ -207,9 +216,8 @@ def _check_capacity(settings, host, name, cpc):
                   '(%s)' % (option, wanted, prop, name, have))
 
 
-def _check_fcp_port(client, settings, host, cpc, adapter_oid, port):
-    where = 'physical_storage_adapter_mappings entry %s:%s' % (adapter_oid,
-                                                               port)
+def _read_adapter(client, settings, host, cpc, adapter_oid, where):
+    """The adapter's properties; fails the start naming ``where``."""
     try:
         adapter = client.session.get('/api/adapters/%s' % adapter_oid)
     except zhmcclient.Error as exc:
@@ -221,10 +229,36 @@ def _check_fcp_port(client, settings, host, cpc, adapter_oid, port):
     if adapter.get('parent') not in (None, cpc.get('object-uri')):
         _fail(settings, host, '%s: the adapter belongs to another CPC' %
               where)
-    if adapter.get('type') != 'fcp':
-        _fail(settings, host, '%s: adapter %r is of type %r, not an FCP '
-              'adapter' % (where, adapter.get('name'), adapter.get('type')))
-    ports = adapter.get('storage-port-uris')
+    return adapter
+
+
+def _check_port_count(settings, host, where, adapter, port, ports):
     if ports is not None and port >= len(ports):
         _fail(settings, host, '%s: adapter %r has no port %d (it has %d)' % (
             where, adapter.get('name'), port, len(ports)))
+
+
+def _check_fcp_port(client, settings, host, cpc, adapter_oid, port):
+    where = 'physical_storage_adapter_mappings entry %s:%s' % (adapter_oid,
+                                                               port)
+    adapter = _read_adapter(client, settings, host, cpc, adapter_oid, where)
+    if adapter.get('type') != 'fcp':
+        _fail(settings, host, '%s: adapter %r is of type %r, not an FCP '
+              'adapter' % (where, adapter.get('name'), adapter.get('type')))
+    _check_port_count(settings, host, where, adapter, port,
+                      adapter.get('storage-port-uris'))
+
+
+def _check_network_port(client, settings, host, cpc, physnet, adapter_oid,
+                        port):
+    where = 'physical_network_adapter_mappings entry %s:%s:%s' % (
+        physnet, adapter_oid, port)
+    adapter = _read_adapter(client, settings, host, cpc, adapter_oid, where)
+    family = adapter.get('adapter-family')
+    if family not in NIC_ADAPTER_FAMILIES:
+        _fail(settings, host, '%s: adapter %r is a %r adapter (type %r), '
+              'which cannot carry NICs; map the physical network to an '
+              'OSA, HiperSockets, RoCE, CNA or Network Express adapter' % (
+                  where, adapter.get('name'), family, adapter.get('type')))
+    _check_port_count(settings, host, where, adapter, port,
+                      adapter.get('network-port-uris'))

@@ -13,7 +13,9 @@ virtualization driver"); ``init_host`` reads ``[dpm]``, validates it and
 logs on to the HMC.
 
 VIFs: the NICs of a partition are created by ``spawn`` and disappear with
-the partition, so ``plug_vifs``/``unplug_vifs`` have nothing to do.
+the partition, so ``plug_vifs``/``unplug_vifs`` have nothing to do;
+``attach_interface``/``detach_interface`` add and remove one NIC of an
+existing partition, running or stopped.
 """
 
 import dataclasses
@@ -50,6 +52,7 @@ class _Parts(object):
     subset: host_mod.CpcSubset
     spawner: spawn_mod.Spawner
     storage: storage_mod.Storage
+    networking: network_mod.Networking
 
 
 class DPMDriver(driver.ComputeDriver):
@@ -59,7 +62,7 @@ class DPMDriver(driver.ComputeDriver):
         'has_imagecache': False,
         'supports_evacuate': False,
         'supports_migrate_to_same_host': False,
-        'supports_attach_interface': False,
+        'supports_attach_interface': True,
         'supports_device_tagging': False,
         'supports_tagged_attach_interface': False,
         'supports_tagged_attach_volume': False,
@@ -145,7 +148,7 @@ class DPMDriver(driver.ComputeDriver):
         volumes = storage_mod.Storage(supervisor, settings, CONF.state_path)
         iso_boot = image_mod.IsoBoot(supervisor, settings)
         spawner = spawn_mod.Spawner(subset, networking, volumes, iso_boot)
-        return _Parts(supervisor, subset, spawner, volumes)
+        return _Parts(supervisor, subset, spawner, volumes, networking)
 
     def cleanup_host(self, host):
         """Log off; copes with an ``init_host`` that never completed."""
@@ -272,6 +275,20 @@ class DPMDriver(driver.ComputeDriver):
 
     def unplug_vifs(self, instance, network_info):
         """NICs are deleted with the partition (see module docstring)."""
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        """A NIC for ``vif`` in the instance's partition, running or not.
+
+        Refused before any HMC change when the port cannot be placed
+        (InvalidInput); the partition's MAC list is kept right.
+        """
+        found = self._partition(instance).require()
+        self._ready.networking.attach(found.uri, vif)
+
+    def detach_interface(self, context, instance, vif):
+        """Remove the NIC of ``vif``; a NIC already gone is success."""
+        found = self._partition(instance).require()
+        self._ready.networking.detach(found.uri, vif)
 
     # -- volumes ------------------------------------------------------------
 

@@ -12,35 +12,38 @@
 
 """NICs of an instance's partition, from Nova's network_info.
 
-Neutron ports bound for DPM carry, in their binding ``vif_details``:
+Three vif types are understood (specs/dpm-port-binding.rst):
 
-``object_id``
-    object-id of the network adapter on the HMC (required).
-``port``
-    index of the adapter port, 0 unless given.
-``vlan``
-    VLAN id enforced on the NIC (optional; the network's ``vlan`` meta
-    data is used when the details have none).
+``dpm`` (``port_binding.VIF_TYPE_DPM``)
+    bound by this project's Neutron mechanism driver. The details name the
+    ``physical_network`` (and ``vlan`` for VLAN segments), no HMC object:
+    ``[dpm] physical_network_adapter_mappings`` gives the adapter port, and
+    the NIC goes through that port's virtual switch when the CPC has one
+    for it (OSA and HiperSockets before z17), else to the adapter port
+    itself (z17's ``network-express-support``, RoCE, CNA). The choice is
+    read from the HMC once per adapter port and service start.
+``dpm_vswitch`` (networking-dpm's bindings)
+    ``object_id`` names the OSA/HiperSockets adapter (or its virtual
+    switch) and ``port`` its index (0 unless given); on a CPC without
+    virtual switches the NIC is connected to the adapter port.
+``dpm_adapter``
+    ``object_id`` and ``port`` name a RoCE or CNA adapter port (or any
+    network adapter port on z17), used directly.
 
-Two vif types are understood:
-
-``dpm_vswitch`` (``VIF_TYPE_VSWITCH``)
-    OSA or HiperSockets adapter on a CPC before z17: the NIC is connected to
-    the virtual switch the HMC keeps for that adapter port. For
-    compatibility with networking-dpm, ``object_id`` may also name the
-    virtual switch itself. On a CPC without virtual switches (z17,
-    ``network-express-support``) the NIC is connected to the adapter port,
-    as for ``dpm_adapter``.
-``dpm_adapter`` (``VIF_TYPE_ADAPTER``)
-    RoCE or CNA adapters, and every network adapter on z17 (which has no
-    virtual switches): the NIC is connected to the adapter port directly.
+``vlan`` (or the network's ``vlan`` meta data) becomes the NIC's
+``vlan-id`` with ``vlan-type`` ``enforced``, whichever the backing: both
+are NIC properties of Create NIC on virtual-switch and adapter-port NICs
+alike (zhmc-ansible-modules ``zhmc_nic.py``: ``vlan_id`` since API 2.2,
+``vlan_type`` since API 2.20; its sample vswitch NIC shows both).
 
 The guest learns its MAC addresses from the partition's
 ``boot-os-specific-parameters``: one ``<devno>,<port>,<mac>;`` entry per NIC
 (MAC without colons). That property holds at most 256 characters, which is
 why a partition gets at most 12 NICs. Everything about the ports is checked
 by :meth:`Networking.plan` before the HMC is changed, so bad input never
-leaves half-built partitions behind.
+leaves half-built partitions behind; interfaces attached to an existing
+partition (:meth:`Networking.attach`) are checked the same way and keep
+that list right.
 """
 
 import dataclasses
@@ -50,12 +53,15 @@ from nova import exception
 from oslo_log import log as logging
 
 from nova_dpm.hmc import nics
+from nova_dpm import port_binding
 
 LOG = logging.getLogger(__name__)
 
 VIF_TYPE_VSWITCH = 'dpm_vswitch'
 VIF_TYPE_ADAPTER = 'dpm_adapter'
-VIF_TYPES = (VIF_TYPE_VSWITCH, VIF_TYPE_ADAPTER)
+VIF_TYPE_DPM = port_binding.VIF_TYPE_DPM
+VIF_TYPES = (VIF_TYPE_DPM, VIF_TYPE_VSWITCH, VIF_TYPE_ADAPTER)
+MAPPING_OPTION = '[dpm] physical_network_adapter_mappings'
 
 MAX_NICS = 12
 MAX_BOOT_PARAMETERS = 256
@@ -79,6 +85,7 @@ class NicPlan(object):
     port: int
     mac: str            # 12 lower-case hex digits, no separators
     vlan: int = None
+    physical_network: str = None
 
     @property
     def nic_name(self):
@@ -94,15 +101,45 @@ def _invalid(vif_id, problem, action):
                                   % (vif_id, problem, action))
 
 
-def _plan_one(vif):
+def normalized_mac(address):
+    """12 lower-case hex digits of a MAC address in any usual notation."""
+    return re.sub('[:-]', '', address or '').lower()
+
+
+def _mapped_port(vif_id, details, mappings):
+    """(adapter object-id, port index, physnet) of a ``dpm`` binding."""
+    physnet = details.get(port_binding.DETAIL_PHYSICAL_NETWORK)
+    if not physnet or not isinstance(physnet, str):
+        return _invalid(vif_id, 'vif details "%s" is %r'
+                        % (port_binding.DETAIL_PHYSICAL_NETWORK, physnet),
+                        "bind the port with Neutron's dpm mechanism driver, "
+                        'which names the physical network')
+    if physnet not in mappings:
+        return _invalid(vif_id, 'physical network %r is not mapped to a '
+                        'network adapter of this CPC' % physnet,
+                        'add it to %s (%s) or keep the port off this host'
+                        % (MAPPING_OPTION, ', '.join(sorted(mappings)) or
+                           'empty now'))
+    return mappings[physnet]
+
+
+def _plan_one(vif, mappings):
     vif_id = vif.get('id') or '<no id>'
     vif_type = vif.get('type')
     if vif_type not in VIF_TYPES:
         return _invalid(vif_id, 'vif type %r is not supported by the DPM '
                         'driver' % vif_type,
-                        'bind the port with networking-dpm so that its vif '
-                        'type is one of %s' % ', '.join(VIF_TYPES))
+                        "bind the port with Neutron's dpm mechanism driver "
+                        '(vif type dpm; %s are also read)'
+                        % ', '.join(VIF_TYPES[1:]))
     details = vif.get('details') or {}
+    physnet = None
+    if vif_type == VIF_TYPE_DPM:
+        mapped = _mapped_port(vif_id, details, mappings)
+        if isinstance(mapped, exception.InvalidInput):
+            return mapped
+        physnet, adapter_oid, mapped_port = mapped
+        details = dict(details, object_id=adapter_oid, port=mapped_port)
     adapter_oid = details.get('object_id')
     if not adapter_oid or not _OBJECT_ID.match(str(adapter_oid)):
         return _invalid(vif_id, 'vif details "object_id" is %r' % adapter_oid,
@@ -135,7 +172,18 @@ def _plan_one(vif):
                             'use a VLAN id between 1 and 4094')
     return NicPlan(vif_id=vif_id, vif_type=vif_type,
                    adapter_oid=adapter_oid.lower(), port=port,
-                   mac=re.sub('[:-]', '', mac).lower(), vlan=vlan)
+                   mac=normalized_mac(mac), vlan=vlan,
+                   physical_network=physnet)
+
+
+def boot_entries(parameters):
+    """``<devno>,<port>,<mac>;`` entries of boot-os-specific-parameters."""
+    return [entry + ';' for entry in (parameters or '').split(';')
+            if entry.strip()]
+
+
+def _entry_mac(entry):
+    return entry.rstrip(';').split(',')[-1].strip().lower()
 
 
 class Networking(object):
@@ -143,6 +191,9 @@ class Networking(object):
 
     def __init__(self, supervisor, settings):
         self._nics = nics.NicFacade(supervisor, settings.cpc_object_id)
+        self._mappings = {
+            physnet: (physnet, adapter_oid, port) for physnet, adapter_oid,
+            port in settings.network_adapter_mappings}
 
     def plan(self, network_info):
         """Validate ``network_info``; return the NIC plans (no HMC I/O).
@@ -157,21 +208,17 @@ class Networking(object):
                 'most %d (its MAC addresses must fit into the 256 '
                 'characters of boot-os-specific-parameters); boot the '
                 'server with fewer ports' % (len(vifs), MAX_NICS)))
-        plans = []
-        for vif in vifs:
-            plan = _plan_one(vif)
-            if isinstance(plan, exception.InvalidInput):
-                raise plan
-            plans.append(plan)
+        plans = [self.plan_one(vif) for vif in vifs]
         self._check_unique(plans)
-        worst = ''.join(p.boot_entry(_WIDEST_DEVNO) for p in plans)
-        if len(worst) > MAX_BOOT_PARAMETERS:
-            raise exception.InvalidInput(reason=(
-                'the MAC addresses of %d network ports need %d characters '
-                'of boot-os-specific-parameters, more than its %d; boot '
-                'the server with fewer ports'
-                % (len(plans), len(worst), MAX_BOOT_PARAMETERS)))
+        _check_fits(plans)
         return plans
+
+    def plan_one(self, vif):
+        """The NIC plan of one VIF; InvalidInput naming what to fix."""
+        plan = _plan_one(vif, self._mappings)
+        if isinstance(plan, exception.InvalidInput):
+            raise plan
+        return plan
 
     @staticmethod
     def _check_unique(plans):
@@ -196,30 +243,8 @@ class Networking(object):
         InstanceDeployFailure (or what the supervisor maps them to).
         """
         failure = exception.InstanceDeployFailure
-        backing = {}
-        entries = []
-        for plan in plans:
-            key = (plan.vif_type, plan.adapter_oid, plan.port)
-            if key not in backing:
-                backing[key] = self._backing_properties(plan, failure)
-            properties = dict(backing[key])
-            properties.update({
-                'name': plan.nic_name,
-                'description': 'OpenStack port %s, MAC %s'
-                               % (plan.vif_id, plan.mac)})
-            if plan.vlan is not None:
-                properties.update({'vlan-id': plan.vlan,
-                                   'vlan-type': 'enforced'})
-            nic_uri = self._nics.create_nic(partition_uri, properties,
-                                            failure)
-            devno = self._nics.nic_properties(
-                nic_uri, failure).get('device-number')
-            if not devno:
-                raise failure(reason='NIC %s of %s has no device number'
-                              % (plan.nic_name, partition_uri))
-            LOG.info('Created NIC %s (device %s, MAC %s) in %s',
-                     plan.nic_name, devno, plan.mac, partition_uri)
-            entries.append(plan.boot_entry(devno))
+        entries = [self._create_nic(partition_uri, plan, failure)
+                   for plan in plans]
         parameters = ''.join(entries)
         if len(parameters) > MAX_BOOT_PARAMETERS:
             raise failure(reason=(
@@ -228,10 +253,112 @@ class Networking(object):
                 % (len(parameters), MAX_BOOT_PARAMETERS)))
         return parameters
 
+    def _create_nic(self, partition_uri, plan, failure):
+        """Create one planned NIC (or find it); return its boot entry."""
+        properties = self._backing_properties(plan, failure)
+        properties.update({
+            'name': plan.nic_name,
+            'description': 'OpenStack port %s, MAC %s'
+                           % (plan.vif_id, plan.mac)})
+        if plan.vlan is not None:
+            properties.update({'vlan-id': plan.vlan,
+                               'vlan-type': 'enforced'})
+        nic_uri = self._nics.create_nic(partition_uri, properties, failure)
+        devno = self._nics.nic_properties(
+            nic_uri, failure).get('device-number')
+        if not devno:
+            raise failure(reason='NIC %s of %s has no device number'
+                          % (plan.nic_name, partition_uri))
+        LOG.info('Created NIC %s (device %s, MAC %s) in %s',
+                 plan.nic_name, devno, plan.mac, partition_uri)
+        return plan.boot_entry(devno)
+
     def _backing_properties(self, plan, failure):
+        if plan.vif_type == VIF_TYPE_DPM:
+            return self._nics.backing(plan.adapter_oid, plan.port, failure)
         if plan.vif_type == VIF_TYPE_VSWITCH and \
                 self._nics.uses_virtual_switches(failure):
             return {'virtual-switch-uri': self._nics.virtual_switch_uri(
                 plan.adapter_oid, plan.port, failure)}
         return {'network-adapter-port-uri': self._nics.network_port_uri(
             plan.adapter_oid, plan.port, failure)}
+
+    # -- interfaces of an existing partition ---------------------------------
+
+    def attach(self, partition_uri, vif):
+        """Give an existing partition (running or stopped) a NIC for ``vif``.
+
+        Checked before the HMC changes (InvalidInput, like ``plan``).
+        Idempotent: a NIC of the port that exists is kept and its MAC entry
+        made sure of. When the MAC list cannot be written, the NIC created
+        here is deleted again. The HMC refuses NIC changes while the
+        partition is starting or stopping (WrongState).
+        """
+        failure = None  # HMCOperationFailed; Nova reports the attach failed
+        plan = self.plan_one(vif)
+        existing = self._nics.partition_nics(partition_uri, failure)
+        entries = boot_entries(self._nics.boot_parameters(partition_uri,
+                                                          failure))
+        found = existing.get(plan.nic_name)
+        if found is None:
+            others = [e for e in entries if _entry_mac(e) != plan.mac]
+            if len(existing) >= MAX_NICS:
+                raise _invalid(plan.vif_id, 'the server has %d network '
+                               'ports, the most a DPM partition can have'
+                               % len(existing), 'detach one first')
+            _check_fits([plan], others)
+            entry = self._create_nic(partition_uri, plan, failure)
+        else:
+            entry = plan.boot_entry(found['device-number'])
+        wanted = [e for e in entries if _entry_mac(e) != plan.mac] + [entry]
+        if wanted == entries:
+            return
+        try:
+            self._nics.set_boot_parameters(partition_uri, ''.join(wanted),
+                                           failure)
+        except Exception:
+            if found is None:
+                self._undo_nic(partition_uri, plan.nic_name)
+            raise
+
+    def _undo_nic(self, partition_uri, nic_name):
+        try:
+            self._nics.delete_nic(partition_uri, nic_name, None)
+        except Exception as exc:
+            LOG.error('Could not delete NIC %(nic)s of %(partition)s after '
+                      'the attach failed: %(cause)s; delete it on the HMC',
+                      {'nic': nic_name, 'partition': partition_uri,
+                       'cause': exc})
+
+    def detach(self, partition_uri, vif):
+        """Remove the NIC of ``vif`` and its MAC entry; absent is success.
+
+        Needs only the port's id and MAC (its binding may no longer be
+        placeable). The NIC goes first: a failed MAC list update leaves a
+        stale entry that a repeated detach removes.
+        """
+        failure = None  # HMCOperationFailed; Nova reports the detach failed
+        vif_id = vif.get('id') or '<no id>'
+        mac = normalized_mac(vif.get('address'))
+        self._nics.delete_nic(partition_uri, NIC_NAME_PREFIX + vif_id,
+                              failure)
+        entries = boot_entries(self._nics.boot_parameters(partition_uri,
+                                                          failure))
+        wanted = [e for e in entries if _entry_mac(e) != mac]
+        if wanted != entries:
+            self._nics.set_boot_parameters(partition_uri, ''.join(wanted),
+                                           failure)
+        LOG.info('Detached port %s (MAC %s) from %s', vif_id, mac,
+                 partition_uri)
+
+
+def _check_fits(plans, kept=()):
+    """The MAC entries of ``plans`` (with ``kept``) fit the 256 characters."""
+    worst = ''.join(kept) + ''.join(p.boot_entry(_WIDEST_DEVNO)
+                                    for p in plans)
+    if len(worst) > MAX_BOOT_PARAMETERS:
+        raise exception.InvalidInput(reason=(
+            'the MAC addresses of %d network ports need %d characters '
+            'of boot-os-specific-parameters, more than its %d; use fewer '
+            'ports' % (len(plans) + len(kept), len(worst),
+                       MAX_BOOT_PARAMETERS)))

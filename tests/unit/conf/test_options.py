@@ -9,11 +9,13 @@ from oslo_config import cfg
 import testtools
 
 from nova_dpm.conf import dpm
+from nova_dpm.hmc import settings
 
 EXPECTED_OPTIONS = {
     'hmc', 'hmc_port', 'hmc_username', 'hmc_password', 'hmc_verify_cert',
     'hmc_ca_file', 'cpc_object_id', 'max_processors', 'max_memory',
     'processor_type', 'physical_storage_adapter_mappings',
+    'physical_network_adapter_mappings',
     'target_wwpn_ignore_list', 'connect_timeout', 'connect_retries',
     'startup_connect_retries', 'read_timeout', 'read_retries',
     'operation_timeout', 'status_timeout', 'retry_http_statuses',
@@ -99,6 +101,27 @@ class TestDefaults(testtools.TestCase):
         self.assertEqual(['%s:0' % OID, '%s:1' % OID],
                          conf.dpm.physical_storage_adapter_mappings)
 
+    def test_network_mappings_with_and_without_port(self):
+        conf, _ = _load(
+            'physical_network_adapter_mappings = physnet1:%s\n'
+            'physical_network_adapter_mappings = provider-vlan:%s:1\n'
+            % (OID, OID.upper()))
+        self.assertEqual(['physnet1:%s' % OID, 'provider-vlan:%s:1'
+                          % OID.upper()],
+                         conf.dpm.physical_network_adapter_mappings)
+        self.assertEqual(
+            (('physnet1', OID, 0), ('provider-vlan', OID, 1)),
+            settings.network_mappings(
+                conf.dpm.physical_network_adapter_mappings))
+
+    def test_a_physical_network_mapped_twice_is_one_line(self):
+        exc = self.assertRaises(ValueError, settings.network_mappings,
+                                ['physnet1:%s' % OID, 'physnet1:%s:1' % OID])
+        self.assertEqual(
+            "physical_network_adapter_mappings maps physical network "
+            "'physnet1' twice (physnet1:%s:0 and physnet1:%s:1); keep one "
+            "entry per physical network" % (OID, OID), str(exc))
+
     def test_password_is_secret(self):
         opt = [o for o in dpm.ALL_OPTS if o.name == 'hmc_password'][0]
         self.assertTrue(opt.secret)
@@ -111,6 +134,15 @@ class TestBadValues(testtools.TestCase):
         ('cpc_object_id', 'my-cpc', 'HMC object-id'),
         ('physical_storage_adapter_mappings', OID, 'adapter-object-id'),
         ('physical_storage_adapter_mappings', 'abc:1', 'adapter-object-id'),
+        ('physical_network_adapter_mappings', 'physnet1',
+         "'physnet1' is not a valid <physical-network>:<adapter-object-id>"
+         '[:<port>]'),
+        ('physical_network_adapter_mappings', OID + ':0',
+         '<physical-network>:'),
+        ('physical_network_adapter_mappings', 'phys net:' + OID,
+         '<physical-network>:'),
+        ('physical_network_adapter_mappings', 'physnet1:%s:12' % OID,
+         'port index 0-9'),
         ('target_wwpn_ignore_list', '5005', 'WWPN'),
         ('max_memory', '256', 'greater than or equal to 512'),
         ('max_processors', 'two', 'invalid literal'),

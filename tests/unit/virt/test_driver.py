@@ -23,7 +23,7 @@ class DriverConstructionTest(testtools.TestCase):
     def test_capabilities_are_truthful(self):
         caps = driver.DPMDriver.capabilities
         self.assertFalse(caps['has_imagecache'])
-        self.assertFalse(caps['supports_attach_interface'])
+        self.assertTrue(caps['supports_attach_interface'])
         self.assertFalse(caps['supports_multiattach'])
         self.assertTrue(caps['supports_image_type_iso'])
         self.assertFalse(caps['supports_image_type_qcow2'])

@@ -8,6 +8,7 @@ from nova import exception
 from nova.network import model as network_model
 import testtools
 
+from nova_dpm.hmc.errors import HMCOperationFailed
 from nova_dpm.hmc import supervisor as hmc_supervisor
 from nova_dpm.virt.dpm import network
 from tests.unit.virt import network_storage_fakes as fakes
@@ -203,3 +204,148 @@ class TestCreateNics(NetworkingTestCase):
         self.assertIn('create NIC OpenStack_Port_', str(exc))
         self.assertIn('injected fault', str(exc))
         self.assertLessEqual(len(self.fake.nics()), 1)
+
+
+PHYSNET_MAPPINGS = (('physnet1', fakes.OSA_OID, 0),
+                    ('physnet2', fakes.ROCE_OID, 1))
+
+
+def dpm_vif(physnet='physnet1', index=1, vlan=None):
+    details = {'physical_network': physnet, 'port_filter': False}
+    if vlan is not None:
+        details['vlan'] = vlan
+    return network_model.VIF(
+        id=str(uuid.UUID(int=index)), type='dpm',
+        address='fa:16:3e:00:00:%02x' % index, details=details,
+        network=network_model.Network(id='net1'))
+
+
+class DpmBindingTestCase(NetworkingTestCase):
+    """Ports bound by Neutron's dpm mechanism driver (vif type dpm)."""
+
+    def setUp(self):
+        super().setUp()
+        self.settings = fakes.settings(
+            network_adapter_mappings=PHYSNET_MAPPINGS)
+        self.networking = network.Networking(self.sup, self.settings)
+
+
+class TestDpmPlan(DpmBindingTestCase):
+
+    def test_physical_network_is_mapped_to_its_adapter_port(self):
+        plans = self.networking.plan([dpm_vif('physnet1', 1, vlan=1042),
+                                      dpm_vif('physnet2', 2)])
+        self.assertEqual(
+            [('dpm', fakes.OSA_OID, 0, 1042, 'physnet1'),
+             ('dpm', fakes.ROCE_OID, 1, None, 'physnet2')],
+            [(p.vif_type, p.adapter_oid, p.port, p.vlan, p.physical_network)
+             for p in plans])
+
+    def test_unplaceable_ports_are_refused_before_any_hmc_request(self):
+        cases = [
+            (dpm_vif('physnet9'), "physical network 'physnet9' is not "
+                                  'mapped'),
+            (dpm_vif(None), '"physical_network" is None'),
+            (dpm_vif(vlan=0), 'VLAN 0'),
+            (dpm_vif(vlan=4095), 'VLAN 4095'),
+        ]
+        for bad, expected in cases:
+            exc = self.assertRaises(exception.InvalidInput,
+                                    self.requests_during,
+                                    self.networking.plan, [bad])
+            self.assertIn(expected, str(exc))
+            self.assertIn(bad['id'], str(exc))
+            self.assertEqual([], self.made)
+        exc = self.assertRaises(exception.InvalidInput, self.networking.plan,
+                                [dpm_vif('physnet9')])
+        self.assertIn('[dpm] physical_network_adapter_mappings', str(exc))
+        self.assertIn('physnet1, physnet2', str(exc))
+
+
+class TestDpmNics(DpmBindingTestCase):
+
+    def test_vswitch_port_and_adapter_port_backings_with_vlan(self):
+        params = self.networking.create_nics(
+            self.partition_uri, self.networking.plan(
+                [dpm_vif('physnet1', 1, vlan=1042), dpm_vif('physnet2', 2)]))
+        by_name = {n['name']: n for n in self.fake.nics()}
+        first = by_name['OpenStack_Port_' + str(uuid.UUID(int=1))]
+        second = by_name['OpenStack_Port_' + str(uuid.UUID(int=2))]
+        self.assertEqual('/api/virtual-switches/' + fakes.VSWITCH_OID,
+                         first['virtual-switch-uri'])
+        self.assertEqual((1042, 'enforced'),
+                         (first['vlan-id'], first['vlan-type']))
+        self.assertEqual(
+            '/api/adapters/%s/network-ports/1' % fakes.ROCE_OID,
+            second['network-adapter-port-uri'])
+        self.assertNotIn('vlan-id', second)
+        self.assertIn(',0,fa163e000001;', params)
+        self.assertIn(',1,fa163e000002;', params)
+
+    def test_backing_is_read_once_per_adapter_port(self):
+        plans = self.networking.plan([dpm_vif('physnet1', 1)])
+        self.networking.create_nics(self.partition_uri, plans)
+        second = self.networking.plan([dpm_vif('physnet1', 2)])
+        self.requests_during(self.networking.create_nics,
+                             self.partition_uri, second)
+        self.assertEqual([], [r for r in self.made
+                              if 'virtual-switches' in r[1]])
+
+
+class TestAttachDetach(DpmBindingTestCase):
+
+    def boot_parameters(self):
+        return self.fake.partition().properties.get(
+            'boot-os-specific-parameters', '')
+
+    def test_attach_adds_nic_and_mac_entry_detach_removes_both(self):
+        self.networking.attach(self.partition_uri, dpm_vif('physnet1', 1))
+        self.networking.attach(self.partition_uri, dpm_vif('physnet2', 2))
+        nics = {n['name']: n for n in self.fake.nics()}
+        self.assertEqual(2, len(nics))
+        entries = network.boot_entries(self.boot_parameters())
+        self.assertEqual(['fa163e000001;', 'fa163e000002;'],
+                         [e.split(',')[-1] for e in entries])
+        self.networking.detach(self.partition_uri, dpm_vif('physnet1', 1))
+        self.assertEqual(['OpenStack_Port_' + str(uuid.UUID(int=2))],
+                         [n['name'] for n in self.fake.nics()])
+        self.assertNotIn('fa163e000001', self.boot_parameters())
+        self.assertIn('fa163e000002', self.boot_parameters())
+
+    def test_attach_and_detach_are_idempotent(self):
+        for _ in range(2):
+            self.networking.attach(self.partition_uri, dpm_vif(index=1))
+        self.assertEqual(1, len(self.fake.nics()))
+        self.assertEqual(1, len(network.boot_entries(
+            self.boot_parameters())))
+        for _ in range(2):
+            self.networking.detach(self.partition_uri, dpm_vif(index=1))
+        self.assertEqual([], self.fake.nics())
+        self.assertEqual('', self.boot_parameters())
+
+    def test_unmapped_physnet_is_refused_without_hmc_change(self):
+        self.assertRaises(exception.InvalidInput, self.requests_during,
+                          self.networking.attach, self.partition_uri,
+                          dpm_vif('physnet9'))
+        self.assertEqual([], self.made)
+
+    def test_failed_mac_list_update_deletes_the_new_nic(self):
+        # Update Partition Properties fails on every try (1 + 2 retries).
+        for _ in range(3):
+            self.fake.handler.fail_next(
+                'POST', r'/api/partitions/[^/]+$', 'http500')
+        exc = self.assertRaises(HMCOperationFailed, self.networking.attach,
+                                self.partition_uri, dpm_vif(index=1))
+        self.assertIn('write the NIC MAC list', str(exc))
+        self.assertEqual([], self.fake.handler.faults)
+        self.assertEqual([], self.fake.nics())
+        self.assertEqual('', self.boot_parameters())
+
+    def test_a_thirteenth_nic_is_refused_before_creation(self):
+        for index in range(1, 13):
+            self.networking.attach(self.partition_uri, dpm_vif(index=index))
+        exc = self.assertRaises(exception.InvalidInput,
+                                self.networking.attach, self.partition_uri,
+                                dpm_vif(index=13))
+        self.assertIn('12 network ports', str(exc))
+        self.assertEqual(12, len(self.fake.nics()))
