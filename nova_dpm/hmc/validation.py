@@ -13,6 +13,7 @@ import urllib3
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import gone
 from nova_dpm.hmc import policy
 from nova_dpm.hmc import session as session_mod
 
@@ -183,9 +184,7 @@ def check_cpc(client, settings, host):
     try:
         cpc = client.session.get('/api/cpcs/%s' % oid)
     except zhmcclient.Error as exc:
-        if errors.classify(exc) is errors.Kind.NOT_FOUND or (
-                isinstance(exc, zhmcclient.HTTPError) and
-                exc.http_status == 404):
+        if gone.is_gone(exc):
             _fail(settings, host, 'CPC %s not found on HMC %s (check '
                   'cpc_object_id)' % (oid, host))
         _hmc_failed(settings, host, exc, 'CPC %s could not be read' % oid)
@@ -221,8 +220,7 @@ def _read_adapter(client, settings, host, cpc, adapter_oid, where):
     try:
         adapter = client.session.get('/api/adapters/%s' % adapter_oid)
     except zhmcclient.Error as exc:
-        if (isinstance(exc, zhmcclient.HTTPError) and
-                exc.http_status == 404):
+        if gone.is_gone(exc):
             _fail(settings, host, '%s: no such adapter on the HMC' % where)
         _hmc_failed(settings, host, exc, '%s: the adapter could not be '
                     'read' % where)
