@@ -231,7 +231,11 @@ class NotificationBroker(object):
                     frames.Frame(frames.MESSAGE, headers=headers, body=body))
             if time.monotonic() >= next_tick:
                 next_tick = time.monotonic() + self.TICK
-                self._tick()
+                try:
+                    self._tick()
+                except Exception:  # noqa: B902 - keep delivering
+                    LOG.exception('Simulated HMC: completing due jobs '
+                                  'failed')
 
 
 def job_completion(job_uri):
