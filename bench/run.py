@@ -24,7 +24,7 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 
 #: What --only can select.
-PARTS = ('driver', 'hmc', 'hmc-deadline', 'image')
+PARTS = ('driver', 'hmc', 'hmc-deadline', 'poll', 'image')
 
 
 def _collect(args):
@@ -37,6 +37,9 @@ def _collect(args):
         results.update(hmc_bench.run())
     if 'hmc-deadline' in parts:
         results.update(hmc_bench.deadline_metrics())
+    if 'poll' in parts:
+        from bench import poll_bench
+        results.update(poll_bench.run())
     if 'image' in parts and not args.skip_image:
         from bench import image_bench
         results.update(image_bench.run(size=args.image_mib * 1024 * 1024,

@@ -28,10 +28,10 @@ operations handle it themselves); the caller's ``failure`` class
 refusal, a failed job or a timeout.
 """
 
-import tenacity
 import zhmcclient
 
 from nova_dpm.hmc import gone
+from nova_dpm.hmc import polling
 from nova_dpm.hmc import statuses
 from nova_dpm.hmc import WrongState
 
@@ -48,23 +48,6 @@ _MAX_POWER_STEPS = 4
 def _anchored(name):
     """Regular expression matching exactly ``name`` (letters, digits, -)."""
     return '^%s$' % name
-
-
-def poll_until(fetch, done, timeout):
-    """Call ``fetch()`` until ``done(result)`` or ``timeout`` seconds passed.
-
-    The one poll schedule for HMC state that changes by itself (a partition
-    status after its job, a storage volume's fulfilment): quickly at first
-    (50 ms, doubling to 500 ms) so a change is seen within half a second.
-    Returns the last result either way; exceptions of ``fetch`` propagate.
-    """
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_result(lambda result: not done(result)),
-        stop=tenacity.stop_after_delay(timeout),
-        wait=tenacity.wait_exponential(multiplier=0.05, max=0.5),
-        retry_error_callback=lambda state: state.outcome.result(),
-        reraise=True)
-    return retrying(fetch)
 
 
 class ManagedCpc(object):
@@ -268,7 +251,7 @@ class ManagedCpc(object):
                              '%s)' % (uri, '/'.join(sorted(goal)), status))
 
     def _wait_for(self, uri, done, timeout, instance_uuid, failure):
-        return poll_until(
+        return polling.poll_until(
             lambda: self.partition_status(uri, instance_uuid, failure),
             done, timeout)
 

@@ -1,9 +1,10 @@
 """Waiting for asynchronous HMC jobs without zhmcclient's 10 s naps.
 
 ``zhmcclient.Job.wait_for_completion`` sleeps 10 s between polls, so a
-partition start that takes 2 s would look like 10.  Here the poll interval
-starts at 50 ms and doubles up to 0.25 s: a job is seen complete within
-0.25 s of finishing, at the cost of a handful of cheap GETs.
+partition start that takes 2 s would look like 10.  Here jobs are polled on
+the one poll schedule (``polling.PollSchedule``): a job is seen complete
+within 0.25 s or 10 % of its duration, whichever is larger, at the cost of
+a number of GETs that grows with the logarithm of its duration.
 """
 
 import time
@@ -13,12 +14,10 @@ import zhmcclient
 
 from nova_dpm.hmc import errors
 from nova_dpm.hmc import gone
+from nova_dpm.hmc import polling
 from nova_dpm.hmc import statuses
 
 LOG = logging.getLogger(__name__)
-
-FIRST_POLL_INTERVAL = 0.05
-MAX_POLL_INTERVAL = 0.25
 
 
 def wait_for_job(client, job_uri, what, failure=None, timeout=None,
@@ -60,14 +59,13 @@ def wait_for_job(client, job_uri, what, failure=None, timeout=None,
 
 def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
              sleep=time.sleep, clock=time.monotonic):
-    """Poll ``get_job()`` adaptively until the job ends; return its results.
+    """Poll ``get_job()`` until the job ends; return its results.
 
     ``get_job`` returns the job's status body, or None when the job
     vanished; ``delete`` removes the ended job's status from the HMC.
     """
     failure = failure or errors.HMCOperationFailed
-    deadline = clock() + timeout
-    interval = FIRST_POLL_INTERVAL
+    schedule = polling.PollSchedule(timeout, sleep=sleep, clock=clock)
     while True:
         job = get_job()
         if job is None:
@@ -76,13 +74,10 @@ def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
         if job.get('status') in statuses.JOB_ENDED:
             delete()
             return _result(job, job_uri, what, failure)
-        now = clock()
-        if now >= deadline:
+        if not schedule.wait():
             raise failure(reason='%s: HMC job %s did not end within %s s '
                                  '(operation_timeout)' % (what, job_uri,
                                                           timeout))
-        sleep(min(interval, max(0.0, deadline - now)))
-        interval = min(interval * 2, MAX_POLL_INTERVAL)
 
 
 def get_job_status(client, job_uri):

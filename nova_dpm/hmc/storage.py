@@ -41,9 +41,9 @@ the LUN on the storage system (the Cinder volume) is not touched.
 import zhmcclient
 
 from nova_dpm.hmc import adapters
-from nova_dpm.hmc import cpc as cpc_mod
 from nova_dpm.hmc import errors
 from nova_dpm.hmc import gone
+from nova_dpm.hmc import polling
 from nova_dpm.hmc import statuses
 
 STORAGE_MANAGEMENT_FEATURE = 'dpm-storage-management'
@@ -496,9 +496,9 @@ class StorageFacade(object):
         """Make the partition boot from a storage volume of its group.
 
         HMC: Get Storage Volume Properties until its ``fulfillment-state``
-        is ``complete`` (on the poll schedule of ``cpc.poll_until``, for up
-        to ``timeout`` seconds, default ``operation_timeout``), then Update
-        Partition Properties (``boot-device = storage-volume``,
+        is ``complete`` (on the one poll schedule, ``polling.poll_until``,
+        for up to ``timeout`` seconds, default ``operation_timeout``), then
+        Update Partition Properties (``boot-device = storage-volume``,
         ``boot-storage-volume``). The HMC refuses a volume whose fulfilment
         is pending with 409,122: should it still say so, the wait goes on.
         Beyond the timeout ``failure`` names the volume.
@@ -528,7 +528,7 @@ class StorageFacade(object):
             return (self._sup.call(fulfilled, what=what, failure=failure) and
                     self._sup.call(update, what=what, failure=failure))
 
-        if not cpc_mod.poll_until(attempt, bool, timeout):
+        if not polling.poll_until(attempt, bool, timeout):
             raise (failure or errors.HMCOperationFailed)(reason=(
                 'storage volume %s is still not fulfilled after %s s '
                 '([dpm] operation_timeout): the CPC has not reached its LUN '

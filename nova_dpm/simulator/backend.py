@@ -31,6 +31,7 @@ from nova_dpm.simulator.errors import HMCError
 from nova_dpm.simulator.errors import RuleViolation
 from nova_dpm.simulator import handlers
 from nova_dpm.simulator import jobs as jobs_mod
+from nova_dpm.simulator import notifications
 from nova_dpm.simulator import rules
 from nova_dpm.simulator import storage_groups
 from nova_dpm.simulator import storage_volumes
@@ -70,6 +71,7 @@ class Backend(object):
         self._sessions = set()
         self._default_job_duration = float(job_duration)
         self._job_durations = {}
+        self._announcer = None
 
     # --- settings (called with or without the lock held by the caller) ---
 
@@ -139,16 +141,41 @@ class Backend(object):
 
     # --- request handling ---
 
+    def announce_changes(self, announcer):
+        """Publish job ends and partition changes (a ChangeAnnouncer)."""
+        with self.lock:
+            self._announcer = announcer
+            self._advance()
+
+    def tick(self):
+        """Complete due jobs now, as a real HMC does without being asked."""
+        with self.lock:
+            self._advance()
+
     def handle(self, method, path, session_id, body, on_logon=None):
         """Serve one request; return a Reply. Never raises."""
         with self.lock:
             self._advance()
-            return self._replied(method, path, session_id, body, on_logon,
-                                 check_session=True)
+            self.jobs.owner = session_id
+            try:
+                return self._replied(method, path, session_id, body,
+                                     on_logon, check_session=True)
+            finally:
+                self.jobs.owner = None
+                self._announce([])
 
     def _advance(self):
-        self.jobs.advance()
+        ended = self.jobs.advance()
         self.fulfilments.advance()
+        self._announce(ended)
+
+    def _announce(self, ended_jobs):
+        if self._announcer is not None:
+            partitions = []
+            for cpc in self.hmc.cpcs.list():
+                partitions.extend(cpc.partitions.list())
+            self._announcer.announce(ended_jobs, partitions,
+                                     sorted(self._sessions))
 
     def serve_nested(self, method, path, body):
         """One request of a Submit Requests body (the lock is held)."""
@@ -220,9 +247,8 @@ class Backend(object):
         major, minor = self.hmc.api_version.split('.')[0:2]
         return Reply(200, {
             'api-session': session_id,
-            'notification-topic': 'simulator-topic-' + session_id[:8],
-            'job-notification-topic': 'simulator-job-topic-' +
-                                      session_id[:8],
+            'notification-topic': notifications.object_topic(session_id),
+            'job-notification-topic': notifications.job_topic(session_id),
             'api-major-version': int(major),
             'api-minor-version': int(minor),
             'password-expires': -1,

@@ -103,6 +103,10 @@ def build_parser():
     parser.add_argument('--control-port', type=_port, default=0,
                         help='loopback port of the control API (default: '
                         'any free port)')
+    parser.add_argument('--notification-port', type=_port, default=0,
+                        help='port of the STOMP-over-TLS notification '
+                        'endpoint on the first address (a real HMC: 61612; '
+                        'default: any free port)')
     parser.add_argument('--latency', type=_non_negative_float, default=0.0,
                         metavar='SECONDS', help='extra latency per request')
     parser.add_argument('--fulfillment-delay', type=_non_negative_float,
@@ -166,7 +170,7 @@ def main(argv=None):
             hosts=hosts, port=args.port, state_dir=args.state_dir,
             inventory=args.inventory, userid=args.userid, password=password,
             job_duration=args.job_duration, control_port=args.control_port,
-            san=args.san)
+            san=args.san, notification_port=args.notification_port)
         sim.start()
     except simulator.SimulatorError as exc:
         sys.stderr.write('%s: error: %s\n' % (PROG, exc))
@@ -179,6 +183,8 @@ def main(argv=None):
                   (host, sim.port))
         print('CA certificate: %s' % sim.ca_file)
         print('Control API: %s' % sim.control_url)
+        print('Notifications (STOMP over TLS): %s:%d' % (
+            sim.host, sim.notification_port))
         print('Inventory: %s' % sim.info()['inventory'])
         if sim.array is not None:
             print('Storage array: target ports %s (control API /san)' %

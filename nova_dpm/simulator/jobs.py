@@ -32,8 +32,9 @@ CANCELED = 'canceled'
 class Job(object):
     """One asynchronous operation and its outcome."""
 
-    def __init__(self, operation, due, finish, undo, failure):
+    def __init__(self, operation, due, finish, undo, failure, owner=None):
         self.job_id = uuid.uuid4().hex
+        self.owner = owner  # the session that started it (notifications)
         self.uri = '/api/jobs/' + self.job_id
         self.operation = operation
         self.due = due
@@ -77,6 +78,8 @@ class JobTable(object):
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._jobs = {}
+        #: The session whose request is being served: new jobs are its.
+        self.owner = None
 
     def submit(self, operation, duration, finish, undo, failure=None):
         """Start a job; ``finish``/``undo`` apply success/failure effects.
@@ -84,16 +87,19 @@ class JobTable(object):
         ``failure`` is a fault rule (status, reason, message) that makes the
         job end in error, or None.
         """
-        job = Job(operation, self._clock() + duration, finish, undo, failure)
+        job = Job(operation, self._clock() + duration, finish, undo, failure,
+                  self.owner)
         self._jobs[job.job_id] = job
         return job
 
     def advance(self):
-        """Complete every running job whose time has come."""
+        """Complete every running job whose time has come; return them."""
         now = self._clock()
-        for job in self._jobs.values():
-            if job.status == RUNNING and job.due <= now:
-                job.complete()
+        ended = [job for job in self._jobs.values()
+                 if job.status == RUNNING and job.due <= now]
+        for job in ended:
+            job.complete()
+        return ended
 
     def get(self, job_id):
         return self._jobs.get(job_id)

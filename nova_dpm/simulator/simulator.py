@@ -23,6 +23,7 @@ from nova_dpm.simulator import backend as backend_mod
 from nova_dpm.simulator import control
 from nova_dpm.simulator import faults
 from nova_dpm.simulator import inventory as inventory_mod
+from nova_dpm.simulator import notifications
 from nova_dpm.simulator import san as san_mod
 from nova_dpm.simulator import server
 from nova_dpm.simulator import stats as stats_mod
@@ -47,7 +48,8 @@ class HMCSimulator(object):
 
     def __init__(self, hosts=('127.0.0.1',), port=0, state_dir=None,
                  inventory=None, userid='nova', password=None,
-                 job_duration=2.0, control_port=None, san=False):
+                 job_duration=2.0, control_port=None, san=False,
+                 notification_port=0):
         if isinstance(hosts, str):
             hosts = (hosts,)
         # Keep the order (the first address is "the" host), drop repeats.
@@ -68,6 +70,9 @@ class HMCSimulator(object):
         # The FCP storage array behind the HMC (None: every LUN exists).
         self.array = (san if isinstance(san, san_mod.StorageArray) else
                       san_mod.StorageArray() if san else None)
+        # STOMP over TLS on the first address (0: any free port; None: off)
+        self.notification_port = notification_port
+        self._notifications = None
         self.ca_file = None
         self.cpc_object_id = None
         self.control_url = None
@@ -134,6 +139,8 @@ class HMCSimulator(object):
             raise SimulatorError('cannot listen on %s port %s: %s' % (
                 ', '.join(self.hosts), self.port, exc.strerror or exc))
         self.port = self._listeners.port
+        if self.notification_port is not None:
+            self._start_notifications(context)
         if self._control_port is not None:
             try:
                 self._control = control.ControlServer(self,
@@ -147,7 +154,24 @@ class HMCSimulator(object):
         self._write_state_files()
         return self
 
+    def _start_notifications(self, context):
+        try:
+            self._notifications = notifications.NotificationBroker(
+                self.host, self.notification_port, context, self.userid,
+                self.password, tick=self._backend.tick)
+        except OSError as exc:
+            raise SimulatorError('cannot listen on %s notification port %s: '
+                                 '%s' % (self.host, self.notification_port,
+                                         exc.strerror or exc))
+        self._notifications.start()
+        self.notification_port = self._notifications.port
+        self._backend.announce_changes(
+            notifications.ChangeAnnouncer(self._notifications))
+
     def stop(self):
+        if self._notifications is not None:
+            self._notifications.stop()
+            self._notifications = None
         if self._control is not None:
             self._control.close()
             self._control = None
@@ -171,6 +195,7 @@ class HMCSimulator(object):
                 'cpc_object_id': self.cpc_object_id,
                 'control_url': self.control_url, 'userid': self.userid,
                 'san': self.array is not None,
+                'notification_port': self.notification_port,
                 'inventory': self._inventory or
                 inventory_mod.DEFAULT_INVENTORY,
                 'password_file': os.path.join(self.state_dir,
@@ -230,6 +255,22 @@ class HMCSimulator(object):
     def expire_sessions(self):
         self._backend.expire_sessions()
 
+    def lose_notifications(self, n, kind=None):
+        """The next ``n`` notifications of type ``kind`` are never sent.
+
+        ``kind``: a ``notification-type`` (``job-completion``, ...) or None
+        for any.
+        """
+        self._notifications.lose_next(n, kind)
+
+    def delay_notifications(self, seconds):
+        """Send every notification ``seconds`` late (0: on time)."""
+        self._notifications.delay(seconds)
+
+    def drop_notification_connections(self):
+        """Close every STOMP connection (receivers must reconnect)."""
+        return self._notifications.drop_connections()
+
     def set_job_duration(self, seconds, operation=None):
         self._backend.set_job_duration(seconds, operation)
 
@@ -241,6 +282,9 @@ class HMCSimulator(object):
         """Remove every fault rule, latency and mute; bring addresses up."""
         self._faults.clear()
         self._listeners.up()
+        if self._notifications is not None:
+            self._notifications.lose_next(0)
+            self._notifications.delay(0)
 
     def faults(self):
         return self._faults.pending()
@@ -254,6 +298,11 @@ class HMCSimulator(object):
     def stats(self):
         result = self._stats.snapshot()
         result['sessions_active'] = self._backend.sessions_active()
+        if self._notifications is not None:
+            result['notifications_sent'] = self._notifications.published
+            result['notifications_lost'] = self._notifications.lost
+            result['notification_connections'] = (
+                self._notifications.connections())
         return result
 
     def reset_stats(self):

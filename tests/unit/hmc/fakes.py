@@ -15,6 +15,21 @@ OSA_OID = 'bbbbbbbb-2222-3333-4444-555555555555'
 PASSWORD = 'Zebra-Secret-4711'
 
 
+class FakeClock:
+    """A monotonic clock that moves only when its ``sleep`` is called."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def connection_error(text='Connection refused'):
     return zhmcclient.ConnectionError(text, None)
 

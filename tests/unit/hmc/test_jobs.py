@@ -11,19 +11,6 @@ from nova_dpm.hmc import jobs
 from tests.unit.hmc import fakes
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def client_answering(*answers):
     client = mock.Mock()
     client.session.get.side_effect = list(answers)
@@ -42,16 +29,18 @@ class WaitForJobTest(testtools.TestCase):
                                  timeout=timeout, sleep=clock.sleep,
                                  clock=clock, **kwargs)
 
-    def test_polls_fast_and_caps_interval_at_a_quarter_second(self):
-        clock = FakeClock()
-        client = client_answering(*([RUNNING] * 8 + [DONE]))
+    def test_polls_on_the_one_poll_schedule(self):
+        clock = fakes.FakeClock()
+        client = client_answering(*([RUNNING] * 14 + [DONE]))
         self.assertEqual({'ok': 1}, self.wait(client, clock))
-        self.assertEqual([0.05, 0.1, 0.2, 0.25, 0.25, 0.25, 0.25, 0.25],
-                         clock.sleeps)
+        # the ramp, 0.25 s until 2.5 s have passed, then 10 % of the time
+        # waited
+        self.assertEqual([0.05, 0.1, 0.2] + [0.25] * 9 + [0.26, 0.286],
+                         [round(s, 3) for s in clock.sleeps])
         client.session.delete.assert_called_once_with('/api/jobs/1')
 
     def test_failed_job_raises_the_operation_failure(self):
-        clock = FakeClock()
+        clock = fakes.FakeClock()
         client = client_answering({
             'status': 'complete', 'job-status-code': 409,
             'job-reason-code': 1, 'job-results': {'message': 'in use'}})
@@ -62,7 +51,7 @@ class WaitForJobTest(testtools.TestCase):
         self.assertIn('in use', str(exc))
 
     def test_timeout_raises_failure_within_bound(self):
-        clock = FakeClock()
+        clock = fakes.FakeClock()
         client = mock.Mock()
         client.session.get.return_value = RUNNING
         exc = self.assertRaises(errors.HMCOperationFailed, self.wait,
@@ -71,12 +60,12 @@ class WaitForJobTest(testtools.TestCase):
         self.assertLessEqual(clock.now, 3.0)
 
     def test_tolerates_a_short_outage_while_polling(self):
-        clock = FakeClock()
+        clock = fakes.FakeClock()
         client = client_answering(fakes.connection_error(), RUNNING, DONE)
         self.assertEqual({'ok': 1}, self.wait(client, clock))
 
     def test_long_outage_propagates_connection_error(self):
-        clock = FakeClock()
+        clock = fakes.FakeClock()
         client = mock.Mock()
         client.session.get.side_effect = fakes.connection_error()
         self.assertRaises(zhmcclient.ConnectionError, self.wait, client,
@@ -84,7 +73,7 @@ class WaitForJobTest(testtools.TestCase):
         self.assertLess(clock.now, 3)
 
     def test_vanished_job_is_a_failure(self):
-        clock = FakeClock()
+        clock = fakes.FakeClock()
         client = client_answering(fakes.http_error(404, 1))
         self.assertRaises(errors.HMCOperationFailed, self.wait, client,
                           clock)

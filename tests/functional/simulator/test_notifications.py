@@ -1,0 +1,148 @@
+"""The simulator's STOMP endpoint, received by zhmcclient over TLS."""
+
+import queue
+import threading
+
+import fixtures
+import testtools
+import zhmcclient
+
+from nova_dpm.simulator import HMCSimulator
+
+PASSWORD = 'Wombat-Pw-5e2b91'
+WAIT = 5.0
+#: zhmcclient reports a lost connection after its heartbeat receive cycle
+#: (5 s) + 1 s of quiet on the handover queue.
+DISCONNECT_SEEN = 10.0
+
+
+class NotificationEndpointTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.FakeLogger(level='DEBUG'))
+        self.sim = HMCSimulator(job_duration=0.5, password=PASSWORD)
+        self.sim.start()
+        self.addCleanup(self.sim.stop)
+        # zhmcclient's synchronous stop() polls every 10 s: make it instant
+        self.sim.set_job_duration(0, operation='stop')
+        self.session = zhmcclient.Session(
+            self.sim.host, self.sim.userid, PASSWORD, port=self.sim.port,
+            verify_cert=self.sim.ca_file)
+        self.session.logon()
+        self.addCleanup(self.session.logoff)
+        self.client = zhmcclient.Client(self.session)
+        cpc = self.client.cpcs.find(
+            **{'object-uri': '/api/cpcs/' + self.sim.cpc_object_id})
+        self.partition = cpc.partitions.create({
+            'name': 'notified', 'initial-memory': 1024,
+            'maximum-memory': 1024, 'ifl-processors': 1})
+        self.addCleanup(self.partition.delete)
+        self.description = self.partition.get_property('description')
+        self.addCleanup(self.stop_partition)
+
+    def stop_partition(self):
+        self.partition.pull_properties(['status'])
+        if self.partition.properties['status'] != 'stopped':
+            self.partition.stop()
+
+    def receive(self, password=PASSWORD):
+        """A NotificationReceiver on both topics; its notifications queue."""
+        receiver = zhmcclient.NotificationReceiver(
+            [self.session.job_topic, self.session.object_topic],
+            self.sim.host, self.sim.userid, password,
+            port=self.sim.notification_port, verify_cert=self.sim.ca_file)
+        received = queue.Queue()
+
+        def run():
+            try:
+                for headers, message in receiver.notifications():
+                    received.put((headers, message))
+            except Exception as exc:  # noqa: B902 - handed to the test
+                received.put((None, exc))
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, WAIT)
+        self.addCleanup(receiver.close)
+        return received
+
+    def next_of(self, received, kind, timeout=WAIT):
+        while True:
+            headers, message = received.get(timeout=timeout)
+            if headers is None:
+                raise message
+            if headers.get('notification-type') == kind:
+                return headers, message
+
+    def start_partition(self):
+        return self.partition.start(wait_for_completion=False)
+
+    def assert_partition_became(self, received, status):
+        headers, message = self.next_of(received, 'status-change')
+        while message['change-reports'][0]['new-status'] != status:
+            headers, message = self.next_of(received, 'status-change')
+        self.assertEqual(self.partition.uri, headers['object-uri'])
+
+    def test_job_completion_and_status_change_arrive_over_tls(self):
+        received = self.receiving()
+        job = self.start_partition()
+        self.sim.reset_stats()
+        headers, _ = self.next_of(received, 'job-completion')
+        self.assertEqual(job.uri, headers['job-uri'])
+        # completed by the HMC itself: nobody asked
+        self.assertEqual(0, self.sim.stats()['total'])
+        self.assert_partition_became(received, 'active')
+        self.session.delete(job.uri)
+
+    def test_property_change_arrives(self):
+        received = self.receiving()
+        self.partition.update_properties({'description': 'renamed'})
+        headers, message = self.next_of(received, 'property-change')
+        self.assertEqual(self.partition.uri, headers['object-uri'])
+        self.assertEqual([{'property-name': 'description',
+                           'old-value': self.description,
+                           'new-value': 'renamed'}],
+                         message['change-reports'])
+
+    def test_lost_job_completion_is_never_sent(self):
+        received = self.receiving()
+        self.sim.lose_notifications(1, kind='job-completion')
+        job = self.start_partition()
+        self.assert_partition_became(received, 'active')
+        self.assertRaises(queue.Empty, self.next_of, received,
+                          'job-completion', 1.0)
+        self.assertEqual(1, self.sim.stats()['notifications_lost'])
+        self.session.delete(job.uri)
+
+    def test_late_notification_arrives_late(self):
+        received = self.receiving()
+        self.sim.delay_notifications(1.5)
+        job = self.start_partition()
+        self.assertRaises(queue.Empty, received.get, timeout=1.0)
+        headers, _ = self.next_of(received, 'job-completion')
+        self.assertEqual(job.uri, headers['job-uri'])
+        self.session.delete(job.uri)
+
+    def test_dropped_connection_ends_the_receiver(self):
+        received = self.receiving()
+        self.assertEqual(1, self.sim.drop_notification_connections())
+        self.assertRaises(zhmcclient.NotificationConnectionError,
+                          self.next_of, received, 'job-completion',
+                          DISCONNECT_SEEN)
+
+    def test_wrong_password_is_refused(self):
+        received = self.receive(password='not-it')
+        self.assertRaises(zhmcclient.NotificationConnectionError,
+                          self.next_of, received, 'job-completion')
+
+    def receiving(self):
+        """Notifications go to subscribers only: wait for the receiver."""
+        received = self.receive()
+        deadline = WAIT
+        while self.sim.stats().get('notification_connections', 0) < 1:
+            self.assertGreater(deadline, 0, 'receiver never connected')
+            threading.Event().wait(0.05)
+            deadline -= 0.05
+        threading.Event().wait(0.2)  # the SUBSCRIBE frames follow CONNECT
+        return received

@@ -1,0 +1,71 @@
+"""The one poll schedule: lateness bound, logarithmic request count."""
+
+import math
+
+import testtools
+
+from nova_dpm.hmc import polling
+from tests.unit.hmc import fakes
+
+
+def wait_for(duration, timeout=3600):
+    """Poll a job that ends after ``duration`` s; (polls, seen at, clock)."""
+    clock = fakes.FakeClock()
+    polls = []
+
+    def fetch():
+        polls.append(clock.now)
+        return clock.now >= duration
+
+    polling.poll_until(fetch, bool, timeout, sleep=clock.sleep, clock=clock)
+    return polls, clock
+
+
+class PollScheduleTest(testtools.TestCase):
+
+    def test_ramps_up_to_a_quarter_second_first(self):
+        polls, clock = wait_for(1.0)
+        self.assertEqual([0.05, 0.1, 0.2, 0.25, 0.25, 0.25],
+                         clock.sleeps[:6])
+
+    def test_poll_count_for_2_10_30_60_second_jobs(self):
+        # Before the schedule: 11, 42, 121, 241 polls (every 0.25 s).
+        counts = {d: len(wait_for(d)[0]) for d in (2, 10, 30, 60)}
+        self.assertEqual({2: 11, 10: 28, 30: 39, 60: 46}, counts)
+
+    def test_request_count_grows_logarithmically(self):
+        # Past the ramp every interval is 10 % longer than the last: doubling
+        # the wait adds about log(2)/log(1.1) = 7.3 polls, whatever its length.
+        step = math.log(2) / math.log(1.1)
+        for duration in (30, 300, 3000):
+            added = (len(wait_for(2 * duration, timeout=10000)[0]) -
+                     len(wait_for(duration, timeout=10000)[0]))
+            self.assertLessEqual(added, math.ceil(step) + 1, duration)
+
+    def test_seen_within_ten_percent_or_a_quarter_second(self):
+        for duration in (0.01, 0.3, 1.7, 2.6, 9.99, 31.4, 59.0, 600.0):
+            polls, clock = wait_for(duration)
+            late = polls[-1] - duration
+            self.assertGreaterEqual(late, 0.0)
+            self.assertLessEqual(late, max(0.25, 0.1 * duration) + 1e-9,
+                                 duration)
+
+    def test_last_poll_is_at_the_deadline_and_returns_the_last_result(self):
+        polls, clock = wait_for(100, timeout=7.0)
+        self.assertEqual(7.0, polls[-1])
+        self.assertEqual(7.0, clock.now)
+
+    def test_wait_refuses_at_once_past_the_deadline(self):
+        clock = fakes.FakeClock()
+        schedule = polling.PollSchedule(0.5, sleep=clock.sleep, clock=clock)
+        while schedule.wait():
+            pass
+        self.assertEqual(0.5, clock.now)
+        self.assertFalse(schedule.wait())
+        self.assertEqual(0.5, clock.now)
+
+    def test_exceptions_of_fetch_propagate(self):
+        def fetch():
+            raise ValueError('boom')
+
+        self.assertRaises(ValueError, polling.poll_until, fetch, bool, 5)
