@@ -71,14 +71,7 @@ def startup_fail(sim):
     defaults = _settings(sim)
     sim.down()
     try:
-        sup = _supervisor(sim)
-        started = time.monotonic()
-        try:
-            sup.start()
-        except Exception:  # noqa: B902 - the failure is what we time
-            pass
-        value = time.monotonic() - started
-        sup.stop()
+        value = _failed_start_s(sim)
         started = time.monotonic()
         try:
             _plain_session(sim).logon()
@@ -238,6 +231,14 @@ def _worst_mute_call(sim, callers=3, spacing=1.0):
 
 def _mute_start(sim):
     sim.mute(faults.MUTE_AFTER_TLS)
+    try:
+        return _failed_start_s(sim)
+    finally:
+        sim.unmute()
+
+
+def _failed_start_s(sim):
+    """Seconds until a supervisor's start() against ``sim`` gives up."""
     sup = _supervisor(sim)
     started = time.monotonic()
     try:
@@ -245,7 +246,6 @@ def _mute_start(sim):
     except Exception:  # noqa: B902 - the failure is what we time
         pass
     value = time.monotonic() - started
-    sim.unmute()
     sup.stop()
     return value
 

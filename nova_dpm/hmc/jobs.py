@@ -65,19 +65,18 @@ def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
     vanished; ``delete`` removes the ended job's status from the HMC.
     """
     failure = failure or errors.HMCOperationFailed
-    schedule = polling.PollSchedule(timeout, sleep=sleep, clock=clock)
-    while True:
-        job = get_job()
-        if job is None:
-            raise failure(reason='%s: HMC job %s vanished (HTTP 404)' % (
-                what, job_uri))
-        if job.get('status') in statuses.JOB_ENDED:
-            delete()
-            return _result(job, job_uri, what, failure)
-        if not schedule.wait():
-            raise failure(reason='%s: HMC job %s did not end within %s s '
-                                 '(operation_timeout)' % (what, job_uri,
-                                                          timeout))
+    job = polling.poll_until(
+        get_job, lambda job: job is None or
+        job.get('status') in statuses.JOB_ENDED,
+        timeout, sleep=sleep, clock=clock)
+    if job is None:
+        raise failure(reason='%s: HMC job %s vanished (HTTP 404)' % (
+            what, job_uri))
+    if job.get('status') not in statuses.JOB_ENDED:
+        raise failure(reason='%s: HMC job %s did not end within %s s '
+                             '(operation_timeout)' % (what, job_uri, timeout))
+    delete()
+    return _result(job, job_uri, what, failure)
 
 
 def get_job_status(client, job_uri):
