@@ -89,11 +89,18 @@ class _Receiver(zhmcclient.NotificationReceiver):
             if not conn.is_connected():
                 self.lost()
                 return
+        if self.stop_event.is_set():
+            return
         self.ready = True
         self._on_ready()
 
     def lost(self):
-        """The connection is gone: waits poll, the thread connects again."""
+        """The connection is gone: waits poll, the thread connects again.
+
+        Not when we closed it ourselves (the thread then goes on).
+        """
+        if self.stop_event.is_set():
+            return
         self.ready = False
         self.was_lost = True
         self._on_lost()
@@ -102,6 +109,7 @@ class _Receiver(zhmcclient.NotificationReceiver):
     def stop(self):
         """Disconnect and end ``notifications()`` now; never raises."""
         self.stop_event.set()
+        was_ready, self.ready = self.ready, False
         try:
             self.close()
         except Exception as exc:  # noqa: B902 - already gone, best effort
@@ -110,7 +118,7 @@ class _Receiver(zhmcclient.NotificationReceiver):
         # its socket closes (a connected one closes on the DISCONNECT's
         # receipt).
         transport = getattr(getattr(self, '_conn', None), 'transport', None)
-        if transport is not None and not self.ready:
+        if transport is not None and not was_ready:
             try:
                 transport.disconnect_socket()
             except Exception as exc:  # noqa: B902 - best effort

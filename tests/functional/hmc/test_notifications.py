@@ -12,6 +12,7 @@ import time
 import fixtures
 from nova import exception
 
+from nova_dpm.hmc import connections
 from nova_dpm.hmc import cpc as cpc_mod
 from tests.functional.hmc import base
 
@@ -81,6 +82,11 @@ class NotificationWaitTest(base.SupervisorTestCase):
         self.assertEqual(1, polls)
         self.assertLess(seen, 0.5)
         self.assertEqual(1, self.requests[STATUS_GET])
+        # nova-dpm-status reads it from the status file
+        entry = connections.load_state(self.state_dir)['connections'][
+            'nova-compute:test']
+        self.assertEqual(('up', None), (entry['notifications'],
+                                        entry['notification_error']))
 
     def test_polling_costs_more_requests(self):
         sup, cpc, uri = self.managed_cpc(notifications=False)
