@@ -75,6 +75,9 @@ def _configure(sim, state_path, kind, host='bench-compute'):
                 for oid in inventory.MACHINES[kind].fcp_adapter_oids],
             hmc_session_pool_size=4).items():
         CONF.set_override(name, value, group='dpm')
+    if 'hmc_notification_port' in CONF.dpm:
+        CONF.set_override('hmc_notification_port', sim.notification_port,
+                          group='dpm')
 
 
 def _instance():

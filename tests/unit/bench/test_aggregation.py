@@ -8,10 +8,10 @@ from bench import poll_bench
 
 
 def _figures(drivers=4, background=0, cycle=12, recovered=(1.0, 2.5),
-             logons=4, sessions=4, requests=40):
+             logons=4, sessions=4, requests=40, job_polls=12):
     return fleet_bench.mode_figures(
         drivers,
-        build={'requests': 100, 'job_polls': 12, 'seconds': 20.0},
+        build={'requests': 100, 'job_polls': job_polls, 'seconds': 20.0},
         steady={'background': background, 'window': 10.0, 'cycle': cycle},
         restart={'up_at': 100.0,
                  'recovered_at': [100.0 + r for r in recovered],
@@ -50,7 +50,8 @@ class FleetMetricsTest(testtools.TestCase):
         super().setUp()
         self.results = fleet_bench.fleet_metrics({
             fleet_worker.NAIVE: _figures(cycle=120, sessions=4, logons=4),
-            fleet_worker.POLLING: _figures(cycle=8, sessions=8, logons=8),
+            fleet_worker.POLLING: _figures(cycle=8, sessions=8, logons=8,
+                                           job_polls=80),
             fleet_worker.NOTIFICATIONS: _figures(cycle=8, sessions=12,
                                                  logons=8),
         }, drivers=4)
@@ -67,6 +68,14 @@ class FleetMetricsTest(testtools.TestCase):
         metric = self.results['fleet4_logons_per_recovery']
         self.assertEqual(3.0, metric['target'])
         self.assertEqual(2.0, metric['value'])
+
+    def test_build_target_is_polling_without_its_job_polls_plus_three(self):
+        # Polling: 25 requests a build, 20 of them job polls.
+        metric = self.results['fleet4_requests_per_build']
+        self.assertEqual(8.0, metric['target'])
+        self.assertEqual(25.0, metric['polling'])
+        self.assertEqual(3, self.results['fleet4_job_polls_per_build'][
+            'target'])
 
     def test_recovery_target_and_informational_figures(self):
         self.assertEqual(5.0, self.results['fleet4_recovery_s']['target'])
