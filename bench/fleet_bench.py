@@ -2,7 +2,8 @@
 
 One simulator (a z13: HBAs, 50 ms added to every request) serves
 ``DRIVERS`` CPC subsets of its CPC, each a nova-compute in a process of
-its own (bench/fleet_worker.py), each with ``STOPPED`` stopped instances.
+its own (bench/fleet_worker.py), each with ``STOPPED`` stopped instances
+and one running (started with a 1 s job before the measurements).
 The fleet runs three times in the same run, against the same simulator:
 the naive zhmcclient baseline (bench/naive.py), DPMDriver with
 ``[dpm] hmc_notifications = false`` (polling) and DPMDriver with
@@ -258,7 +259,9 @@ def _restart(sim, fleet):
 
 
 def _run_mode(sim, fleet, mode, drivers):
+    sim.set_job_duration(poll_bench.WARM_UP_JOB, operation='start')
     fleet.all('become', mode, STOPPED)
+    sim.set_job_duration(START_JOB, operation='start')
     try:
         build = _builds(sim, fleet)
         sessions = sim.stats()['sessions_active']
@@ -284,7 +287,6 @@ def measure(drivers=DRIVERS):
     with HMCSimulator(job_duration=START_JOB,
                       inventory=driver_bench.HBA_KIND) as sim, \
             tempfile.TemporaryDirectory() as state_dir:
-        sim.set_job_duration(START_JOB, operation='start')
         sim.set_job_duration(STOP_JOB, operation='stop')
         sim.set_latency(driver_bench.LATENCY)
         fleet = Fleet(_reachable(sim), drivers, state_dir)
