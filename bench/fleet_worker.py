@@ -6,7 +6,8 @@ nova-compute does.  The process answers commands from bench/fleet_bench.py
 over a ``multiprocessing`` pipe: ``(command, args)`` in, ``('ok', result)``
 or ``('error', one line)`` out.  A worker is either a DPMDriver (notifications
 off or on) or the naive zhmcclient baseline, and can be switched between them
-so that the fleet's processes start once for the three runs.
+so that the fleet's processes start once for the three runs.  Nova and the
+benches that import it are imported only in ``serve``, after Nova's set-up.
 """
 
 import logging
