@@ -121,13 +121,15 @@ import json
 import sys
 
 KEYS = ('hosts', 'port', 'ca_file', 'cpc_object_id', 'userid')
+# Optional: a simulator without notifications has none.
+OPTIONAL = ('notification_port',)
 with open(sys.argv[1]) as f:
     info = json.load(f)
 missing = [key for key in KEYS if info.get(key) in (None, '', [])]
 if missing:
     sys.exit("%s has no %s: is nova-dpm-hmc-simulator the version of this "
              "nova-dpm checkout?" % (sys.argv[1], ', '.join(missing)))
-for key in KEYS:
+for key in KEYS + tuple(k for k in OPTIONAL if info.get(k) is not None):
     value = info[key]
     if isinstance(value, list):
         value = ','.join(map(str, value))
@@ -200,6 +202,7 @@ function _nova_dpm_use_simulator {
     fi
     DPM_HMC=${sim[hosts]}
     DPM_HMC_PORT=${sim[port]}
+    DPM_HMC_NOTIFICATION_PORT=${sim[notification_port]:-$DPM_HMC_NOTIFICATION_PORT}
     DPM_HMC_CA_FILE=${sim[ca_file]}
     DPM_HMC_VERIFY_CERT=True
     DPM_CPC_OBJECT_ID=${sim[cpc_object_id]}
@@ -260,6 +263,7 @@ function validate_nova_dpm_settings {
         die $LINENO "DPM_PROCESSOR_TYPE must be ifl or cp, not '$DPM_PROCESSOR_TYPE': fix it in local.conf"
     fi
     _nova_dpm_require_int DPM_HMC_PORT 1
+    _nova_dpm_require_int DPM_HMC_NOTIFICATION_PORT 1
     _nova_dpm_require_int DPM_MAX_PROCESSORS 1
     _nova_dpm_require_int DPM_MAX_MEMORY 512
     _nova_dpm_require_int DPM_CONNECT_TIMEOUT 1
@@ -325,6 +329,8 @@ function configure_nova_dpm {
     iniset "$conf" dpm hmc_username "$DPM_HMC_USERNAME"
     iniset "$conf" dpm hmc_password "$DPM_HMC_PASSWORD"
     iniset "$conf" dpm hmc_verify_cert "$DPM_HMC_VERIFY_CERT"
+    iniset "$conf" dpm hmc_notifications "$DPM_HMC_NOTIFICATIONS"
+    iniset "$conf" dpm hmc_notification_port "$DPM_HMC_NOTIFICATION_PORT"
     if [[ -n "$DPM_HMC_CA_FILE" ]]; then
         iniset "$conf" dpm hmc_ca_file "$DPM_HMC_CA_FILE"
     else

@@ -154,6 +154,12 @@ def show_state(state_dir, as_json, out):
             target.get('port'), target.get('userid')))
         if info.get('current_hmc'):
             out.write('    current: %s\n' % info['current_hmc'])
+        if info.get('notifications'):
+            out.write('    notifications: %s%s\n' % (
+                info['notifications'],
+                ' (%s; waits poll)' % info['notification_error']
+                if info['notifications'] == 'down' and
+                info.get('notification_error') else ''))
         waiting = _waiting(info)
         if waiting:
             out.write('    waiting on the HMC: %s\n' % waiting)

@@ -235,6 +235,8 @@ class ConnectionManager:
                     'last_error': status['last_error'],
                     'current_hmc': status['current_hmc'],
                     'sessions': status['sessions'],
+                    'notifications': status.get('notifications', 'off'),
+                    'notification_error': status.get('notification_error'),
                     'waiting_calls': list(status.get('waiting_calls', [])),
                     'connection_info': dict(known['info'])}
             return result

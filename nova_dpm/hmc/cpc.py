@@ -251,9 +251,11 @@ class ManagedCpc(object):
                              '%s)' % (uri, '/'.join(sorted(goal)), status))
 
     def _wait_for(self, uri, done, timeout, instance_uuid, failure):
-        return polling.poll_until(
-            lambda: self.partition_status(uri, instance_uuid, failure),
-            done, timeout)
+        # Registered before the first look, so no status change is missed.
+        with self._sup.watch_status(uri, done) as waiter:
+            return polling.poll_until(
+                lambda: self.partition_status(uri, instance_uuid, failure),
+                done, timeout, waiter=waiter)
 
     def _run_job(self, uri, operation, failure, instance_uuid):
         """POST start/stop without waiting, then wait for the job quickly."""
@@ -271,13 +273,14 @@ class ManagedCpc(object):
             partition.pull_properties(['status'])
             return partition.properties['status'] in effect, None
 
+        since = self._sup.notification_mark()
         job_uri = self._sup.call(action, what=what, failure=failure,
                                  instance_uuid=instance_uuid, mutating=True,
                                  already_done=already_done)
         if job_uri:
             self._sup.await_job(job_uri, what=what, failure=failure,
                                 timeout=self._operation_timeout,
-                                instance_uuid=instance_uuid)
+                                instance_uuid=instance_uuid, since=since)
 
     # -- operating system ---------------------------------------------------
 

@@ -4,7 +4,10 @@
 partition start that takes 2 s would look like 10.  Here jobs are polled on
 the one poll schedule (``polling.PollSchedule``): a job is seen complete
 within 0.25 s or 10 % of its duration, whichever is larger, at the cost of
-a number of GETs that grows with the logarithm of its duration.
+a number of GETs that grows with the logarithm of its duration.  With a
+notification waiter (:mod:`nova_dpm.hmc.waiters`) the job's completion
+notification ends the wait at once and the GET only confirms it and reads
+the results; polling then only guards against a lost notification.
 """
 
 import time
@@ -22,7 +25,7 @@ LOG = logging.getLogger(__name__)
 
 def wait_for_job(client, job_uri, what, failure=None, timeout=None,
                  unreachable_grace=30.0, sleep=time.sleep,
-                 clock=time.monotonic):
+                 clock=time.monotonic, waiter=None):
     """Poll an HMC job with one borrowed client; return its ``job-results``.
 
     :param client: a logged-on ``zhmcclient.Client`` (the borrowed one)
@@ -36,6 +39,8 @@ def wait_for_job(client, job_uri, what, failure=None, timeout=None,
         ConnectionError propagates to the supervisor
     :raises failure: the job ended with job-status-code >= 400, was
         cancelled, vanished, or did not end within ``timeout``
+    :param waiter: a registered job waiter (the first GET is sent at
+        once all the same: the job may be done before it registered)
     :raises zhmcclient.ConnectionError: the HMC stayed unreachable
     """
     state = {'since': None}
@@ -54,21 +59,24 @@ def wait_for_job(client, job_uri, what, failure=None, timeout=None,
 
     return poll_job(get_job, lambda: delete_job(client, job_uri), job_uri,
                     what, failure=failure, timeout=timeout, sleep=sleep,
-                    clock=clock)
+                    clock=clock, waiter=waiter)
 
 
 def poll_job(get_job, delete, job_uri, what, failure=None, timeout=None,
-             sleep=time.sleep, clock=time.monotonic):
+             sleep=time.sleep, clock=time.monotonic, waiter=None,
+             fetch_first=True):
     """Poll ``get_job()`` until the job ends; return its results.
 
     ``get_job`` returns the job's status body, or None when the job
     vanished; ``delete`` removes the ended job's status from the HMC.
+    ``waiter`` and ``fetch_first``: see :func:`polling.poll_until`.
     """
     failure = failure or errors.HMCOperationFailed
     job = polling.poll_until(
         get_job, lambda job: job is None or
         job.get('status') in statuses.JOB_ENDED,
-        timeout, sleep=sleep, clock=clock)
+        timeout, sleep=sleep, clock=clock, waiter=waiter,
+        fetch_first=fetch_first)
     if job is None:
         raise failure(reason='%s: HMC job %s vanished (HTTP 404)' % (
             what, job_uri))

@@ -50,9 +50,11 @@ import zhmcclient
 
 from nova_dpm.hmc import errors
 from nova_dpm.hmc import inflight
+from nova_dpm.hmc import notifications
 from nova_dpm.hmc import policy
 from nova_dpm.hmc import pool as pool_mod
 from nova_dpm.hmc import session as session_mod
+from nova_dpm.hmc import waiters
 
 LOG = logging.getLogger(__name__)
 
@@ -113,6 +115,14 @@ class HMCLink:
         self.pool = pool_mod.SessionPool(settings.pool_size,
                                          self._new_client,
                                          self._dispose_client)
+        #: Waits for HMC notifications (never covered without a channel).
+        self.waits = waiters.WaitRegistry()
+        self.notifications = None
+        if settings.notifications:
+            self.notifications = notifications.NotificationChannel(
+                settings, self.waits, lambda: self.host,
+                usable=lambda: self._state in USABLE,
+                on_change=self._changed)
 
     # -- what callers see ---------------------------------------------
     @property
@@ -145,6 +155,10 @@ class HMCLink:
                     'last_error': self._last_error}
         info['sessions'] = self.pool.stats()
         info['waiting_calls'] = self.calls.snapshot()
+        if self.notifications is not None:
+            info.update(self.notifications.status())
+        else:
+            info['notifications'] = 'off'
         return info
 
     def wait_usable(self, deadline=None, what='HMC operation'):
@@ -185,6 +199,7 @@ class HMCLink:
         """Use a client start() logged on and validated; now CONNECTED."""
         with self._cond:
             self._host_index = host_index
+        self._subscribe(client.session)
         self.pool.adopt(client)
         self._set_state(CONNECTED, error=None)
 
@@ -250,6 +265,8 @@ class HMCLink:
                 target=self._run, name='hmc-link-%s' % self.host,
                 daemon=True)
             self._thread.start()
+        if self.notifications is not None:
+            self.notifications.start()
         self._wakeup.set()
 
     def close(self):
@@ -267,6 +284,8 @@ class HMCLink:
             self._cond.notify_all()
             thread = self._thread
         self._wakeup.set()
+        if self.notifications is not None:
+            self.notifications.close()
         workers = self._log_off_in_parallel(self.pool.close())
         if thread is not None and thread is not threading.current_thread():
             workers.append(thread)
@@ -341,9 +360,17 @@ class HMCLink:
             self._factory, [self.host], self.settings)
         with session_mod.bounded(session, deadline, self.calls.answered):
             session.logon()
+        self._subscribe(session)
         return zhmcclient.Client(session)
 
+    def _subscribe(self, session):
+        """Its job completions are announced: subscribe before lending it."""
+        if self.notifications is not None:
+            self.notifications.add_session(session)
+
     def _dispose_client(self, client, other_host=None, deadline=None):
+        if self.notifications is not None:
+            self.notifications.remove_session(client.session)
         session_mod.logoff_quietly(client.session, other_host, deadline)
 
     def _version_query(self, host_index, timeout=None):

@@ -12,6 +12,15 @@ elapsed time late, and the number of polls grows with the logarithm of
 the wait (the interval grows geometrically, by 10 % a poll).  Every wait
 ends at its deadline: the last interval is cut short to poll once more
 at the deadline itself.
+
+When an HMC notification will announce the change (the wait is
+*covered*: the notification channel was up when the wait began and has
+not dropped since, see :mod:`nova_dpm.hmc.waiters`), the sleep ends as
+soon as it comes and polling is only the guard against a lost one: the
+first poll after QUIET seconds, then every TAIL of the time waited (a
+30 s job: polls at 15 and 22.5 s, and one to confirm the notification).
+A lost notification is therefore seen at most max(QUIET, 50 %) late;
+when the channel drops, the wait wakes and polls on the schedule above.
 """
 
 import time
@@ -23,6 +32,10 @@ FIRST_INTERVAL = 0.05
 MIN_INTERVAL = 0.25
 #: The lateness allowed for long waits, as a fraction of the time waited.
 LATENESS = 0.1
+#: Covered waits: seconds before the first poll ...
+QUIET = 15.0
+#: ... and then the interval as a fraction of the time waited.
+TAIL = 0.5
 
 
 class PollSchedule(object):
@@ -32,19 +45,26 @@ class PollSchedule(object):
     :param sleep: ``sleep(seconds)``; a caller that waits for a
         notification passes a function that returns early
     :param clock: monotonic clock (tests)
+    :param covered: ``covered() -> bool``: a notification will end the
+        wait (the sparse tail applies)
     """
 
-    def __init__(self, timeout, sleep=time.sleep, clock=time.monotonic):
+    def __init__(self, timeout, sleep=time.sleep, clock=time.monotonic,
+                 covered=lambda: False):
         self._sleep = sleep
         self._clock = clock
+        self._covered = covered
         self.started = clock()
         self.deadline = self.started + timeout
         self._ramp = FIRST_INTERVAL
 
-    def interval(self, now):
+    def interval(self, now, covered=False):
         """Seconds until the next poll when the last one was at ``now``."""
         elapsed = now - self.started
-        wanted = max(min(self._ramp, MIN_INTERVAL), LATENESS * elapsed)
+        if covered:
+            wanted = max(QUIET - elapsed, TAIL * elapsed)
+        else:
+            wanted = max(min(self._ramp, MIN_INTERVAL), LATENESS * elapsed)
         return max(0.0, min(wanted, self.deadline - now))
 
     def wait(self):
@@ -52,19 +72,34 @@ class PollSchedule(object):
         now = self._clock()
         if now >= self.deadline:
             return False
-        self._sleep(self.interval(now))
+        self._sleep(self.interval(now, self._covered()))
         self._ramp *= 2
         return True
 
 
-def poll_until(fetch, done, timeout, sleep=time.sleep, clock=time.monotonic):
+def poll_until(fetch, done, timeout, sleep=time.sleep, clock=time.monotonic,
+               waiter=None, fetch_first=True):
     """Call ``fetch()`` until ``done(result)`` or ``timeout`` seconds passed.
 
     Polls on the :class:`PollSchedule`.  Returns the last result either
-    way; exceptions of ``fetch`` propagate.
+    way (``fetch`` is called at least once); exceptions of ``fetch``
+    propagate.
+
+    :param waiter: a :class:`~nova_dpm.hmc.waiters.Waiter` registered
+        before the change can happen: its notification ends a sleep at
+        once, and while it is covered the polls are sparse
+    :param fetch_first: fetch before the first sleep even when covered
+        (a status may already be reached; a job just started is not done)
     """
-    schedule = PollSchedule(timeout, sleep=sleep, clock=clock)
-    while True:
-        result = fetch()
-        if done(result) or not schedule.wait():
-            return result
+    covered = waiter.covered if waiter is not None else lambda: False
+    schedule = PollSchedule(
+        timeout, sleep=waiter.sleep if waiter is not None else sleep,
+        clock=clock, covered=covered)
+    result, fetched = None, False
+    if fetch_first or not covered():
+        result, fetched = fetch(), True
+    while not (fetched and done(result)):
+        if not schedule.wait() and fetched:
+            break
+        result, fetched = fetch(), True
+    return result

@@ -49,6 +49,11 @@ class HMCSettings:
     pool_size: int = 4
     call_deadline: float = 300
     startup_deadline: float = 120
+    #: Wait for jobs and statuses by HMC notification (``[dpm]
+    #: hmc_notifications``, True there; off here so that a settings
+    #: object built by hand opens no STOMP connection unasked).
+    notifications: bool = False
+    notification_port: int = 61612
 
     @classmethod
     def from_conf(cls, conf, validate=True):
@@ -113,6 +118,8 @@ class HMCSettings:
             pool_size=conf.hmc_session_pool_size,
             call_deadline=conf.call_deadline,
             startup_deadline=conf.startup_deadline,
+            notifications=conf.hmc_notifications,
+            notification_port=conf.hmc_notification_port,
         )
 
     @property

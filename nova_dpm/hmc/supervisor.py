@@ -23,6 +23,7 @@ from nova_dpm.hmc import pool as pool_mod
 from nova_dpm.hmc import report
 from nova_dpm.hmc import session as session_mod
 from nova_dpm.hmc import validation
+from nova_dpm.hmc import waiters
 
 LOG = logging.getLogger(__name__)
 
@@ -226,17 +227,41 @@ class HMCSupervisor:
         deadline = getattr(client.session, 'deadline', None)
         if deadline is not None:
             timeout = max(0.0, min(timeout, deadline - time.monotonic()))
-        return jobs.wait_for_job(
-            client, job_uri, what, failure=failure, timeout=timeout,
-            unreachable_grace=self.settings.max_retry_interval)
+        with self._waits().watch_job(job_uri) as waiter:
+            return jobs.wait_for_job(
+                client, job_uri, what, failure=failure, timeout=timeout,
+                unreachable_grace=self.settings.max_retry_interval,
+                waiter=waiter)
+
+    def notification_mark(self):
+        """Taken before starting a job, for :meth:`await_job` ``since``."""
+        return self._waits().mark()
+
+    def watch_status(self, uri, wanted):
+        """A waiter for a status change of ``uri`` (``wanted(status)``).
+
+        Register it before the first look at the status; use it as a
+        context manager and pass it to ``polling.poll_until``.
+        """
+        return self._waits().watch_status(uri, wanted)
+
+    def _waits(self):
+        link = self._link
+        return link.waits if link is not None else waiters.WaitRegistry()
 
     def await_job(self, job_uri, what='HMC job', failure=None,
-                  timeout=None, instance_uuid=None):
+                  timeout=None, instance_uuid=None, since=None):
         """Wait for an asynchronous HMC job, borrowing a session per poll.
 
         Unlike :meth:`wait_for_job`, no pooled session is held while the
         job runs, so many concurrent builds share a small pool; each poll
         is a supervised read (reconnects, session expiry, failover).
+
+        :param since: :meth:`notification_mark` taken before the job was
+            started: when the notification channel has been up since, the
+            job is not asked about until its completion is announced (or
+            the sparse fallback polls, see :mod:`.polling`); None: the job
+            is asked about once at once
         """
         def get_job():
             return self.call(
@@ -251,10 +276,12 @@ class HMCSupervisor:
                 LOG.debug('Could not delete ended HMC job %s: %s',
                           job_uri, exc)
 
-        return jobs.poll_job(
-            get_job, delete, job_uri, what, failure=failure,
-            timeout=timeout or self.settings.operation_timeout,
-            sleep=self._sleep)
+        with self._waits().watch_job(job_uri, since) as waiter:
+            return jobs.poll_job(
+                get_job, delete, job_uri, what, failure=failure,
+                timeout=timeout or self.settings.operation_timeout,
+                sleep=self._sleep, waiter=waiter,
+                fetch_first=since is None)
 
     # -- status ----------------------------------------------------------
     @property

@@ -29,6 +29,8 @@ from coilmq.store import memory as coilmq_memory
 from coilmq import topic as coilmq_topic
 from coilmq.util import frames
 
+from nova_dpm import stomp_passcodes
+
 LOG = logging.getLogger(__name__)
 
 #: The HMC's STOMP port (zhmcclient's DEFAULT_STOMP_PORT).
@@ -131,6 +133,11 @@ class NotificationBroker(object):
 
     def __init__(self, host, port, context, userid, password,
                  tick=lambda: None):
+        # coilmq logs every frame it reads at DEBUG, CONNECT too.
+        stomp_passcodes.hide_passcodes(
+            '%s.%s' % (_TLSStompHandler.__module__,
+                       _TLSStompHandler.__name__),
+            'coilmq.engine.StompEngine')
         self._tick = tick
         self._server = _TLSStompServer(
             (host, port), context, _HMCUserAuthenticator(userid, password))

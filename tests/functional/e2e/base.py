@@ -124,6 +124,7 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
         return dict(
             hmc=[sim.host], hmc_port=sim.port, hmc_username=sim.userid,
             hmc_password=sim.password, hmc_ca_file=sim.ca_file,
+            hmc_notification_port=sim.notification_port,
             cpc_object_id=sim.cpc_object_id,
             # HBAs on CPCs without storage management (z13) use these.
             physical_storage_adapter_mappings=[

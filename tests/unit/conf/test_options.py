@@ -21,6 +21,7 @@ EXPECTED_OPTIONS = {
     'operation_timeout', 'status_timeout', 'retry_http_statuses',
     'retries_number', 'retry_after', 'max_retry_interval',
     'hmc_session_pool_size', 'call_deadline', 'startup_deadline',
+    'hmc_notifications', 'hmc_notification_port',
     'image_cache_dir', 'image_stall_timeout',
     'image_download_retries', 'default_ins_file',
 }
@@ -88,6 +89,18 @@ class TestDefaults(testtools.TestCase):
                           d.retry_after, d.max_retry_interval,
                           d.hmc_session_pool_size))
         self.assertFalse(d.physical_storage_adapter_mappings)
+        self.assertTrue(d.hmc_notifications)
+        self.assertEqual(61612, d.hmc_notification_port)
+
+    def test_notifications_reach_the_settings(self):
+        conf, _ = _load('hmc_notifications = false\n'
+                        'hmc_notification_port = 61613\n')
+        values = settings.HMCSettings.from_conf(conf.dpm, validate=False)
+        self.assertEqual((False, 61613), (values.notifications,
+                                          values.notification_port))
+        conf, _ = _load('')
+        self.assertTrue(settings.HMCSettings.from_conf(
+            conf.dpm, validate=False).notifications)
 
     def test_valid_values_are_parsed(self):
         conf, _ = _load(

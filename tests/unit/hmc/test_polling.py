@@ -69,3 +69,72 @@ class PollScheduleTest(testtools.TestCase):
             raise ValueError('boom')
 
         self.assertRaises(ValueError, polling.poll_until, fetch, bool, 5)
+
+
+class NotifiedWaiter(object):
+    """A covered waiter on a fake clock: notified when the job ends.
+
+    ``lost``: the notification never comes; ``drop_at``: the channel is
+    lost then (the wait wakes and is no longer covered).
+    """
+
+    def __init__(self, clock, ends_at, lost=False, drop_at=None):
+        self.clock = clock
+        self.ends_at = ends_at
+        self.lost = lost
+        self.drop_at = drop_at
+
+    def covered(self):
+        return self.drop_at is None or self.clock.now < self.drop_at
+
+    def sleep(self, seconds):
+        wake = self.clock.now + seconds
+        events = [t for t in (None if self.lost else self.ends_at,
+                              self.drop_at)
+                  if t is not None and self.clock.now < t <= wake]
+        self.clock.sleep(min(events + [wake]) - self.clock.now)
+        return bool(events)
+
+
+def notified_wait(duration, fetch_first=False, **kwargs):
+    clock = fakes.FakeClock()
+    polls = []
+
+    def fetch():
+        polls.append(round(clock.now, 3))
+        return clock.now >= duration
+
+    polling.poll_until(fetch, bool, 3600, clock=clock,
+                       waiter=NotifiedWaiter(clock, duration, **kwargs),
+                       fetch_first=fetch_first)
+    return polls
+
+
+class CoveredScheduleTest(testtools.TestCase):
+    """Waits a notification will end: sparse polls as a guard only."""
+
+    def test_a_notified_job_costs_one_request_whatever_its_length(self):
+        for duration in (0.5, 2, 10, 14.9):
+            self.assertEqual([duration], notified_wait(duration))
+
+    def test_thirty_second_job_costs_three_requests(self):
+        # polls at 15 and 22.5 s, then the notification's confirmation
+        self.assertEqual([15.0, 22.5, 30.0], notified_wait(30))
+        self.assertEqual(5, len(notified_wait(60)))
+
+    def test_a_lost_notification_costs_at_most_half_the_wait(self):
+        for duration in (1, 14, 16, 30, 100, 1000):
+            polls = notified_wait(duration, lost=True)
+            late = polls[-1] - duration
+            self.assertLessEqual(late, max(polling.QUIET - duration,
+                                           polling.TAIL * duration) + 1e-9)
+
+    def test_a_dropped_channel_polls_at_once_and_on_the_schedule(self):
+        polls = notified_wait(30, drop_at=10.0)
+        self.assertEqual(10.0, polls[0])
+        # from then on within 10 % of the time waited
+        self.assertLessEqual(polls[-1] - 30, 3.0)
+        self.assertEqual(polls, sorted(polls))
+
+    def test_fetch_first_looks_before_sleeping(self):
+        self.assertEqual([0.0, 5.0], notified_wait(5, fetch_first=True))

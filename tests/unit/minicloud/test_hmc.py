@@ -91,7 +91,7 @@ class DpmOptionsTest(testtools.TestCase):
         service.info = {'host': '127.0.0.1', 'port': 6794,
                         'userid': 'ensadmin', 'password_file': password_file,
                         'ca_file': os.path.join(tmp, 'ca.pem'),
-                        'cpc_object_id': 'cpc-1',
+                        'cpc_object_id': 'cpc-1', 'notification_port': 6161,
                         'control_url': 'http://127.0.0.1:9000'}
 
         options = service.dpm_options()
@@ -103,3 +103,5 @@ class DpmOptionsTest(testtools.TestCase):
         self.assertEqual('True', options['hmc_verify_cert'])
         self.assertEqual(os.path.join(tmp, 'ca.pem'), options['hmc_ca_file'])
         self.assertEqual('cpc-1', options['cpc_object_id'])
+        self.assertEqual(('True', 6161), (options['hmc_notifications'],
+                                          options['hmc_notification_port']))

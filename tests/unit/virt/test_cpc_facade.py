@@ -12,6 +12,7 @@ import testtools
 
 from nova_dpm.hmc import cpc as cpc_mod
 from nova_dpm.hmc import HMCSupervisor
+from nova_dpm.hmc import waiters
 from nova_dpm.hmc import WrongState
 from tests.unit.hmc import fakes as hmc_fakes
 
@@ -78,7 +79,9 @@ class PowerStateMachineTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.cpc = cpc_mod.ManagedCpc(mock.Mock(), 'oid', status_timeout=0.3,
+        sup = mock.Mock()
+        sup.watch_status.side_effect = waiters.WaitRegistry().watch_status
+        self.cpc = cpc_mod.ManagedCpc(sup, 'oid', status_timeout=0.3,
                                       operation_timeout=0.3)
         self.jobs = []
         self.statuses = []

@@ -66,6 +66,7 @@ class HMCSimulatorService(object):
             os.path.join(self.bin_dir, 'nova-dpm-hmc-simulator'),
             '--port', str(self.port), '--state-dir', self.state_dir,
             '--job-duration', str(self.job_duration),
+            '--notification-port', '0',
             '--inventory', self.inventory])
         deadline = time.monotonic() + timeout
         while not os.path.exists(info_file):
@@ -95,6 +96,8 @@ class HMCSimulatorService(object):
             'hmc_password': self.password(),
             'hmc_verify_cert': 'True',
             'hmc_ca_file': self.info['ca_file'],
+            'hmc_notifications': 'True',
+            'hmc_notification_port': self.info['notification_port'],
             'cpc_object_id': self.info['cpc_object_id'],
             'max_processors': '16',
             'max_memory': '65536',
