@@ -27,6 +27,7 @@ is plain zhmcclient with its default settings doing the same thing.
   settings); target ``startup_deadline``.
 """
 
+import dataclasses
 import threading
 import time
 
@@ -56,6 +57,22 @@ def _plain_session(sim):
 def _supervisor(sim, **overrides):
     return supervisor_mod.HMCSupervisor(_settings(sim, **overrides),
                                         'bench', guru_report=False)
+
+
+def notification_settings(sim, enabled):
+    """Overrides that switch the supervisor's HMC notifications on or off.
+
+    Empty while the settings have no such field (before issue 19's third
+    slice): the supervisor then polls either way.
+    """
+    fields = {field.name for field in dataclasses.fields(
+        settings_mod.HMCSettings)}
+    overrides = {}
+    if 'notifications' in fields:
+        overrides['notifications'] = enabled
+    if 'notification_port' in fields:
+        overrides['notification_port'] = sim.notification_port
+    return overrides
 
 
 def _metric(value, baseline, target, unit, **extra):
