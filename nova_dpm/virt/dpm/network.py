@@ -46,6 +46,12 @@ by :meth:`Networking.plan` before the HMC is changed, so bad input never
 leaves half-built partitions behind; interfaces attached to an existing
 partition (:meth:`Networking.attach`) are checked the same way and keep
 that list right.
+
+Spawn does not wait for ``network-vif-plugged``: no agent plugs anything.
+Neutron's ``dpm`` mechanism driver sets the port ACTIVE when it binds it,
+which Nova does before ``spawn``, so the event may arrive before a wait
+could start (Nova logs it as unexpected, harmlessly); a wait would only
+add Nova's ``vif_plugging_timeout`` to builds whose event came early.
 """
 
 import dataclasses
