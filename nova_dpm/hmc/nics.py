@@ -27,12 +27,16 @@ caller's ``failure`` class (``failure(reason=...)``, default
 
 import threading
 
+from oslo_utils import versionutils
+
 from nova_dpm.hmc import adapters
 from nova_dpm.hmc import errors
 from nova_dpm.hmc import gone
 
 #: API feature of CPCs without virtual switches (z17).
 NETWORK_EXPRESS_FEATURE = 'network-express-support'
+#: The first SE version whose Create NIC takes ``mac-address`` (API 2.20).
+MAC_ADDRESS_WRITABLE_SE = '2.14.0'
 
 
 def _cpc(client, cpc_object_id):
@@ -54,6 +58,13 @@ def _nic_named(client, cpc_object_id, partition_uri, name):
     return None
 
 
+def _se_version(cpc):
+    """The CPC's ``se-version`` as an int (0 when unknown)."""
+    cpc.pull_properties(['se-version'])
+    return versionutils.convert_version_to_int(
+        cpc.properties.get('se-version') or '0')
+
+
 class NicFacade(object):
     """Supervised HMC calls that find adapter ports and create NICs."""
 
@@ -63,6 +74,7 @@ class NicFacade(object):
         self._ports = adapters.PortDirectory(supervisor, cpc_object_id)
         # Hardware facts: read from the HMC once per service start.
         self._virtual_switches = None
+        self._mac_writable = None
         self._switch_uris = {}     # (adapter oid, port) -> vswitch URI
         self._lock = threading.Lock()
 
@@ -83,6 +95,24 @@ class NicFacade(object):
                     what='read the API features of CPC %s' % self._cpc_oid,
                     failure=failure)
         return self._virtual_switches
+
+    def sets_mac_address(self, failure):
+        """Whether Create NIC takes the NIC's ``mac-address``.
+
+        Writable from API version 2.20 (SE 2.14.0, z14) on
+        (zhmc-ansible-modules ``zhmc_nic.py``, ZHMC_NIC_PROPERTIES); older
+        SEs assign the MAC themselves and the guest learns the port's MAC
+        from boot-os-specific-parameters. HMC: Get CPC Properties
+        (``se-version``), once per service start.
+        """
+        if self._mac_writable is None:
+            version = self._sup.call(
+                lambda client: _se_version(_cpc(client, self._cpc_oid)),
+                what='read the SE version of CPC %s' % self._cpc_oid,
+                failure=failure)
+            self._mac_writable = version >= \
+                versionutils.convert_version_to_int(MAC_ADDRESS_WRITABLE_SE)
+        return self._mac_writable
 
     def _find_virtual_switch(self, adapter_oid, port, failure):
         """URI of the virtual switch of an adapter port, or None.

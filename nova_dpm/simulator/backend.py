@@ -124,6 +124,8 @@ class Backend(object):
                 'partition_status': {p.name: p.properties.get('status')
                                      for p in partitions},
                 'nics': sum(len(p.nics.list()) for p in partitions),
+                'nic_list': [_nic_summary(p, nic) for p in partitions
+                             for nic in p.nics.list()],
                 'hbas': sum(len(p.hbas.list()) for p in partitions),
                 'storage_group_attachments': sum(
                     len(p.properties.get('storage-group-uris') or [])
@@ -291,3 +293,12 @@ class Backend(object):
                 return Reply(201, result, {'Location': created})
             return Reply(200, result, {})
         raise HMCError(405, 0, 'HTTP method %s is not supported' % method)
+
+
+def _nic_summary(partition, nic):
+    """What a leak check compares with a network port (control API)."""
+    return {'partition': partition.name, 'name': nic.name,
+            'mac_address': nic.properties.get('mac-address'),
+            'device_number': nic.properties.get('device-number'),
+            'boot_parameters': partition.properties.get(
+                'boot-os-specific-parameters') or ''}

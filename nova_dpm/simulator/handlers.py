@@ -21,6 +21,7 @@ the handlers call its checks before they change anything.
 """
 
 import collections
+import hashlib
 import re
 import urllib.parse
 
@@ -201,7 +202,21 @@ def create_nic(ctx, method, path, match, body):
     """Create NIC: by port on network-express CPCs, by vswitch for OSA."""
     partition = _partition(ctx, match.group(1))
     rules.check_create_nic(ctx.hmc, partition, _body(body))
-    return _create_child(ctx, path, body)
+    reply = _create_child(ctx, path, body)
+    nic = ctx.hmc.lookup_by_uri(reply.body['element-uri'])
+    if not nic.properties.get('mac-address'):
+        nic.properties['mac-address'] = assigned_mac(nic.uri)
+    return reply
+
+
+def assigned_mac(nic_uri):
+    """The locally administered MAC the HMC gives a NIC created without one.
+
+    A real HMC picks one (``02:...``, the MAC of zhmc-ansible-modules'
+    sample NIC); the simulator derives it from the NIC's URI.
+    """
+    digits = hashlib.sha256(nic_uri.encode()).hexdigest()[:10]
+    return ':'.join(['02'] + [digits[i:i + 2] for i in range(0, 10, 2)])
 
 
 def create_hba(ctx, method, path, match, body):

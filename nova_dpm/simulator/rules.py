@@ -64,6 +64,7 @@ _ALL = (
     Rule('hba-storage-management', 400, 7, True),
     Rule('nic-network-express', 400, 7, True),
     Rule('nic-osa-needs-virtual-switch', 400, 7, True),
+    Rule('nic-mac-address-se-version', 400, 6, True),
     # Storage groups and volumes.
     Rule('storage-group-storage-management', 400, 7, True),
     Rule('storage-group-delete-attached', 409, 1, True),
@@ -281,8 +282,23 @@ def check_create_hba(partition):
                'with storage groups (dpm-storage-management)' % cpc.name)
 
 
+#: The first SE version whose NICs take a ``mac-address`` on Create NIC.
+MAC_ADDRESS_WRITABLE_SE = (2, 14, 0)
+
+
+def se_version(cpc):
+    """The CPC's ``se-version`` as a tuple of ints ((0,) when unknown)."""
+    text = str(cpc.properties.get('se-version') or '0')
+    return tuple(int(part) for part in re.findall(r'\d+', text)) or (0,)
+
+
 def check_create_nic(hmc, partition, body):
     cpc = partition.manager.parent
+    if 'mac-address' in body and se_version(cpc) < MAC_ADDRESS_WRITABLE_SE:
+        refuse('nic-mac-address-se-version',
+               'mac-address is not writable on CPC %s (SE %s): NICs take '
+               'a MAC address from SE 2.14.0 on; omit it and the HMC '
+               'assigns one' % (cpc.name, cpc.properties.get('se-version')))
     if network_express(cpc):
         if 'virtual-switch-uri' in body:
             refuse('nic-network-express',

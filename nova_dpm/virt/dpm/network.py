@@ -36,7 +36,9 @@ are NIC properties of Create NIC on virtual-switch and adapter-port NICs
 alike (zhmc-ansible-modules ``zhmc_nic.py``: ``vlan_id`` since API 2.2,
 ``vlan_type`` since API 2.20; its sample vswitch NIC shows both).
 
-The guest learns its MAC addresses from the partition's
+The NIC is created with the port's MAC (``mac-address``) where the CPC
+takes one (SE 2.14.0 on); older SEs assign their own. Either way the guest
+learns its MAC addresses from the partition's
 ``boot-os-specific-parameters``: one ``<devno>,<port>,<mac>;`` entry per NIC
 (MAC without colons). That property holds at most 256 characters, which is
 why a partition gets at most 12 NICs. Everything about the ports is checked
@@ -44,6 +46,12 @@ by :meth:`Networking.plan` before the HMC is changed, so bad input never
 leaves half-built partitions behind; interfaces attached to an existing
 partition (:meth:`Networking.attach`) are checked the same way and keep
 that list right.
+
+Spawn does not wait for ``network-vif-plugged``: no agent plugs anything.
+Neutron's ``dpm`` mechanism driver sets the port ACTIVE when it binds it,
+which Nova does before ``spawn``, so the event may arrive before a wait
+could start (Nova logs it as unexpected, harmlessly); a wait would only
+add Nova's ``vif_plugging_timeout`` to builds whose event came early.
 """
 
 import dataclasses
@@ -90,6 +98,11 @@ class NicPlan(object):
     @property
     def nic_name(self):
         return NIC_NAME_PREFIX + self.vif_id
+
+    @property
+    def colon_mac(self):
+        """The MAC as Create NIC takes it (``fa:16:3e:01:02:03``)."""
+        return ':'.join(self.mac[i:i + 2] for i in range(0, 12, 2))
 
     def boot_entry(self, devno):
         """This NIC's ``<devno>,<port>,<mac>;`` boot parameter entry."""
@@ -263,6 +276,8 @@ class Networking(object):
         if plan.vlan is not None:
             properties.update({'vlan-id': plan.vlan,
                                'vlan-type': 'enforced'})
+        if self._nics.sets_mac_address(failure):
+            properties['mac-address'] = plan.colon_mac
         nic_uri = self._nics.create_nic(partition_uri, properties, failure)
         devno = self._nics.nic_properties(
             nic_uri, failure).get('device-number')

@@ -269,6 +269,18 @@ class NetworkRulesTest(RuleTestCase):
                                     'network-adapter-port-uri': port.uri})
         self.assertEqual(1, self.sim.resources()['nics'])
 
+    def test_nics_take_the_mac_address_given_on_create(self):
+        nic = self.partition.nics.create({
+            'name': 'nic-1', 'mac-address': 'fa:16:3e:01:02:03',
+            'virtual-switch-uri': '/api/virtual-switches/' +
+                                  self.machine.vswitch_oid})
+        nic.pull_full_properties()
+        self.assertEqual('fa:16:3e:01:02:03', nic.get_property('mac-address'))
+        self.assertEqual(0, self.sim.stats()['rule_violations'])
+        listed, = self.sim.resources()['nic_list']
+        self.assertEqual(('nic-1', 'fa:16:3e:01:02:03'),
+                         (listed['name'], listed['mac_address']))
+
 
 class NetworkExpressRulesTest(RuleTestCase):
 
@@ -318,6 +330,23 @@ class HbaCpcRulesTest(RuleTestCase):
                                'boot-device': 'storage-adapter',
                                'boot-storage-device': '/api/partitions/x/'
                                                       'hbas/y'})
+
+    def test_nic_mac_address_se_version(self):
+        vswitch_uri = '/api/virtual-switches/' + self.machine.vswitch_oid
+        self.assertRefused('nic-mac-address-se-version',
+                           self.partition.nics.create, {
+                               'name': 'nic-1',
+                               'mac-address': 'fa:16:3e:01:02:03',
+                               'virtual-switch-uri': vswitch_uri})
+        self.assertEqual(0, self.sim.resources()['nics'])
+
+    def test_the_hmc_assigns_a_mac_address_when_none_is_given(self):
+        nic = self.partition.nics.create({
+            'name': 'nic-1', 'virtual-switch-uri': '/api/virtual-switches/' +
+                                                   self.machine.vswitch_oid})
+        nic.pull_full_properties()
+        self.assertRegex(nic.get_property('mac-address'),
+                         r'^02(:[0-9a-f]{2}){5}$')
 
     def test_boot_from_an_hba_of_the_partition_is_accepted(self):
         hba = self.hba()

@@ -79,6 +79,15 @@ class PortBindingCase(driver_base.DriverTestCase):
         self.assertEqual(vlan, nic.get('vlan-id'))
         self.assertEqual('enforced' if vlan else None, nic.get('vlan-type'))
         self.assertIn(mac(index), nic['description'])
+        # The port's MAC where Create NIC takes one (SE 2.14.0 on, z16 and
+        # z17); z13's HMC assigns its own and the guest reads the port's
+        # from the boot parameters.
+        if self.machine.se_version >= '2.14':
+            self.assertEqual('fa:16:3e:00:10:%02x' % index,
+                             nic['mac-address'])
+        else:
+            self.assertTrue(nic['mac-address'].startswith('02:'),
+                            nic['mac-address'])
         self.assertEqual(nic['device-number'].lower(),
                          devno_by_mac[mac(index)])
 

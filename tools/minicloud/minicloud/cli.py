@@ -20,6 +20,7 @@ from minicloud import cloud as cloud_mod
 from minicloud import faults
 from minicloud import leaks
 from minicloud import leftovers
+from minicloud import port_nics
 from minicloud import processes
 from minicloud import system_packages
 from minicloud import tempest_run
@@ -124,9 +125,14 @@ class Run(object):
                 schedule = faults.FaultSchedule(cloud.simulator.client)
                 schedule.start()
                 say('HMC fault schedule started')
+            sampler = cloud.port_nic_sampler()
+            sampler.start()
             t0 = time.monotonic()
-            rc, totals = tempest.run(self.args.selection,
-                                     self.args.concurrency, relay)
+            try:
+                rc, totals = tempest.run(self.args.selection,
+                                         self.args.concurrency, relay)
+            finally:
+                sampler.stop()
             self.result['tempest_s'] = round(time.monotonic() - t0)
             self.result['tempest'] = dict(totals.counts, ran=totals.ran)
             if schedule is not None:
@@ -140,6 +146,10 @@ class Run(object):
             after = leaks.snapshot(cloud.simulator.client)
             say('HMC after:  %s' % leaks.describe(after))
             left_behind = leaks.compare(before, after)
+            left_behind += sampler.problems + port_nics.left_after(
+                *sampler.read()[:2])
+            say('NICs against ports: %d samples, %d mismatches' % (
+                sampler.samples, len(sampler.problems)))
             self.result['leaks'] = left_behind
             self.problems.extend('leak: %s' % p for p in left_behind)
             broken = leaks.rule_violations(cloud.simulator.client)

@@ -22,6 +22,8 @@ from minicloud import identity
 from minicloud import iso
 from minicloud import leaks
 from minicloud import mariadb
+from minicloud import networks
+from minicloud import port_nics
 from minicloud import ports
 from minicloud import processes
 from minicloud import rabbitmq
@@ -76,6 +78,7 @@ class Cloud(object):
         self.baseline = None
         self.image_ids = None
         self.flavor_ids = None
+        self.network_id = None
 
     # --- helpers ---
 
@@ -117,6 +120,7 @@ class Cloud(object):
         self.say('placement, glance, neutron, nova-api')
         for name in ('placement', 'glance', 'neutron', 'nova'):
             self._start_wsgi(name)
+        self.network_id = networks.create_shared_network(self.conn)
         self.say('nova-conductor, nova-scheduler, nova-compute '
                  '(compute_driver = dpm.DPMDriver)')
         for binary in ('nova-conductor', 'nova-scheduler', 'nova-compute'):
@@ -240,6 +244,12 @@ class Cloud(object):
         self.table.run('setup-nova-discover-hosts', [
             self._bin('nova-manage'), '--config-file', self._conf('nova'),
             'cell_v2', 'discover_hosts', '--verbose'])
+
+    def port_nic_sampler(self):
+        """Compares the HMC's NICs with Neutron's ports (port_nics.py)."""
+        return port_nics.Sampler(
+            self.conn, self.simulator.client, networks.COMPUTE_HOST,
+            port_nics.nic_takes_mac(self.simulator.inventory))
 
     # --- teardown ---
 

@@ -8,6 +8,8 @@ on disk. Services log to stderr, which the process table captures into
 import configparser
 import os
 
+from minicloud import networks
+
 REGION = 'RegionOne'
 
 
@@ -113,22 +115,23 @@ def neutron(db_url, endpoints, password, transport_url, state_dir,
             'transport_url': transport_url,
             'api_paste_config': paste_file,
             'state_path': state_dir,
-            # No agents and no ports: nothing to tell nova about.
-            'notify_nova_on_port_status_changes': False,
-            'notify_nova_on_port_data_changes': False,
+            # Tell nova when a port goes ACTIVE (network-vif-plugged: the
+            # dpm mechanism driver binds it ACTIVE; nova-dpm waits for
+            # none, see nova_dpm/virt/dpm/network.py) or changes
+            # (network-changed refreshes nova's network info cache).
+            'notify_nova_on_port_status_changes': True,
+            'notify_nova_on_port_data_changes': True,
         },
         'database': {'connection': db_url},
         'keystone_authtoken': _authtoken(endpoints, 'neutron', password),
+        'nova': _auth(endpoints, 'nova', password),
         'oslo_concurrency': {'lock_path': lock_dir},
     }
 
 
 def ml2():
-    # Servers boot without ports, so no mechanism driver (and no agent) is
-    # needed; neutron still serves networks, ports and security groups.
-    return {'ml2': {'type_drivers': 'flat,vlan', 'tenant_network_types': '',
-                    'mechanism_drivers': '',
-                    'extension_drivers': 'port_security'}}
+    # The dpm mechanism driver binds the compute host's ports (networks.py).
+    return networks.ml2_options()
 
 
 def nova(api_db_url, cell_db_url, endpoints, password, transport_url,
@@ -141,6 +144,8 @@ def nova(api_db_url, cell_db_url, endpoints, password, transport_url,
             'compute_driver': 'dpm.DPMDriver',
             'state_path': state_dir,
             'my_ip': '127.0.0.1',
+            # The host [ml2_dpm] hosts names (networks.py).
+            'host': networks.COMPUTE_HOST,
             # The simulated CPC is the only compute node.
             'allow_resize_to_same_host': True,
         },
@@ -187,7 +192,8 @@ def tempest(endpoints, admin_password, image_ids, flavor_ids, feature_file,
             'admin_project_name': 'admin',
             'admin_domain_name': 'Default',
             'use_dynamic_credentials': True,
-            # Servers boot without networks (no neutron agents here).
+            # Servers boot on the shared network (networks.py): isolated
+            # networks would need routers, and neutron runs without L3.
             'create_isolated_networks': False,
             'tempest_roles': 'member',
         },
@@ -202,9 +208,13 @@ def tempest(endpoints, admin_password, image_ids, flavor_ids, feature_file,
             'max_microversion': 'latest',
             'min_compute_nodes': 1,
             'region': REGION,
+            'fixed_network_name': networks.SHARED_NETWORK,
         },
-        # neutron runs (tempest skips most server tests without it); with
-        # no networks in it, servers boot without NICs.
+        # Project networks tempest creates are VLANs of the dpm physical
+        # network; nothing routes them.
+        'network': {'project_networks_reachable': False,
+                    'project_network_cidr': '10.128.0.0/16',
+                    'project_network_mask_bits': 28},
         'service_available': {'nova': True, 'glance': True,
                               'neutron': True, 'cinder': False,
                               'swift': False, 'placement': True},

@@ -11,6 +11,7 @@ import os
 import time
 import urllib.request
 
+from minicloud import networks
 from minicloud import processes
 
 
@@ -101,4 +102,6 @@ class HMCSimulatorService(object):
             'cpc_object_id': self.info['cpc_object_id'],
             'max_processors': '16',
             'max_memory': '65536',
+            'physical_network_adapter_mappings': networks.adapter_mapping(
+                self.inventory),
         }
