@@ -42,6 +42,10 @@ class SimulatorClient(object):
     def faults(self):
         return self._call('GET', '/faults')
 
+    def array(self):
+        """The storage array (``--san``): ports, LUNs, mappings, capacity."""
+        return self._call('GET', '/san')
+
     def fault(self, kind, **body):
         """POST /faults/<kind>, e.g. fault('fail', status=503, reason=0)."""
         return self._call('POST', '/faults/' + kind, body)
@@ -66,7 +70,9 @@ class HMCSimulatorService(object):
             os.path.join(self.bin_dir, 'nova-dpm-hmc-simulator'),
             '--port', str(self.port), '--state-dir', self.state_dir,
             '--job-duration', str(self.job_duration),
-            '--inventory', self.inventory])
+            '--inventory', self.inventory,
+            # the FCP storage array Cinder's LUNs live on (minicloud.san)
+            '--san'])
         deadline = time.monotonic() + timeout
         while not os.path.exists(info_file):
             if not process.alive():
