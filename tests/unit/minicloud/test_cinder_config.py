@@ -37,9 +37,10 @@ class CinderConfigTest(testtools.TestCase):
                             'rabbit://', '/state', '/paste', '/policy',
                             {'hmc': 'h'})
 
-        self.assertEqual(('nova', configs.REGION),
+        self.assertEqual(('nova', configs.REGION, 'block-storage::publicURL'),
                          (conf['cinder']['username'],
-                          conf['cinder']['os_region_name']))
+                          conf['cinder']['os_region_name'],
+                          conf['cinder']['catalog_info']))
         self.assertEqual('http://127.0.0.1:8776/v3/%(project_id)s',
                          endpoints.block_storage)
 

@@ -15,8 +15,8 @@ CATALOG = (
     ('placement', 'placement', 'placement'),
     ('image', 'glance', 'glance'),
     ('network', 'neutron', 'neutron'),
-    # the type Nova's [cinder] catalog_info and tempest look for
-    ('volumev3', 'cinderv3', 'block_storage'),
+    # tempest 47 looks for this type; Nova's [cinder] catalog_info names it
+    ('block-storage', 'cinder', 'block_storage'),
 )
 # Flavors with disk 0: partitions have no local disk. Ids as devstack's.
 FLAVORS = (
