@@ -492,13 +492,46 @@ class StorageFacade(object):
                        % (', '.join(sorted(properties)), partition_uri),
                        failure=failure)
 
+    def wait_fulfilled(self, sv_uri, failure, timeout=None):
+        """Wait until the storage volume's fulfilment is complete.
+
+        HMC: Get Storage Volume Properties (``fulfillment-state``) on the
+        one poll schedule (``polling.poll_until``) for up to ``timeout``
+        seconds (default ``operation_timeout``). A LUN the group's WWPNs
+        cannot reach (SAN zoning, LUN masking) never completes: beyond the
+        timeout ``failure`` names the volume and what to check.
+        """
+        timeout = timeout or self._sup.settings.operation_timeout
+        self._poll_fulfilled(sv_uri, 'wait for the fulfilment of storage '
+                             'volume %s' % sv_uri, lambda: True, failure,
+                             timeout)
+
+    def _poll_fulfilled(self, sv_uri, what, then, failure, timeout):
+        """Poll until ``sv_uri`` is fulfilled and ``then()`` says True."""
+
+        def fulfilled(client):
+            volume = _storage_volume(client, sv_uri)
+            volume.pull_properties(['fulfillment-state'])
+            return (volume.properties['fulfillment-state'] ==
+                    statuses.FULFILLMENT_COMPLETE)
+
+        def attempt():
+            return (self._sup.call(fulfilled, what=what, failure=failure) and
+                    then())
+
+        if not polling.poll_until(attempt, bool, timeout):
+            raise (failure or errors.HMCOperationFailed)(reason=(
+                'storage volume %s is still not fulfilled after %s s '
+                '([dpm] operation_timeout): the CPC has not reached its LUN '
+                'through the storage group\'s WWPNs; check the SAN zoning '
+                'and LUN masking of the volume' % (sv_uri, timeout)))
+
     def set_boot_volume(self, partition_uri, sv_uri, failure, timeout=None):
         """Make the partition boot from a storage volume of its group.
 
         HMC: Get Storage Volume Properties until its ``fulfillment-state``
-        is ``complete`` (on the one poll schedule, ``polling.poll_until``,
-        for up to ``timeout`` seconds, default ``operation_timeout``), then
-        Update Partition Properties (``boot-device = storage-volume``,
+        is ``complete`` (as :meth:`wait_fulfilled`), then Update Partition
+        Properties (``boot-device = storage-volume``,
         ``boot-storage-volume``). The HMC refuses a volume whose fulfilment
         is pending with 409,122: should it still say so, the wait goes on.
         Beyond the timeout ``failure`` names the volume.
@@ -506,12 +539,7 @@ class StorageFacade(object):
         timeout = timeout or self._sup.settings.operation_timeout
         properties = {'boot-device': BOOT_DEVICE_VOLUME,
                       'boot-storage-volume': sv_uri}
-
-        def fulfilled(client):
-            volume = _storage_volume(client, sv_uri)
-            volume.pull_properties(['fulfillment-state'])
-            return (volume.properties['fulfillment-state'] ==
-                    statuses.FULFILLMENT_COMPLETE)
+        what = 'boot %s from storage volume %s' % (partition_uri, sv_uri)
 
         def update(client):
             try:
@@ -523,14 +551,7 @@ class StorageFacade(object):
                 raise
             return True
 
-        def attempt():
-            what = 'boot %s from storage volume %s' % (partition_uri, sv_uri)
-            return (self._sup.call(fulfilled, what=what, failure=failure) and
-                    self._sup.call(update, what=what, failure=failure))
-
-        if not polling.poll_until(attempt, bool, timeout):
-            raise (failure or errors.HMCOperationFailed)(reason=(
-                'storage volume %s is still not fulfilled after %s s '
-                '([dpm] operation_timeout): the CPC has not reached its LUN '
-                'through the storage group\'s WWPNs; check the SAN zoning '
-                'and LUN masking of the volume' % (sv_uri, timeout)))
+        self._poll_fulfilled(
+            sv_uri, what,
+            lambda: self._sup.call(update, what=what, failure=failure),
+            failure, timeout)

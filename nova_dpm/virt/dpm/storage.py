@@ -53,6 +53,7 @@ from nova import exception
 from nova import objects
 from nova.virt import driver as virt_driver
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 import nova_dpm.conf
 from nova_dpm.hmc import errors as hmc_errors
@@ -500,7 +501,10 @@ class Storage(object):
 
         With storage groups: a data storage volume for it in the
         instance's group, fulfilled with the LUN Cinder mapped (running
-        and stopped partitions alike). With HBAs: nothing changes on the
+        and stopped partitions alike); the attach waits for the fulfilment
+        like a boot volume's (``operation_timeout``), and a LUN the
+        partition cannot reach fails it with nothing left in the group.
+        With HBAs: nothing changes on the
         HMC (Cinder mapped the LUN to the HBAs' WWPNs). Either way the
         WWPNs are kept until the volume is detached again.
         """
@@ -519,8 +523,10 @@ class Storage(object):
                 raise failure(reason='the partition has no storage group '
                               '%s%s (it has no FCP storage yet)'
                               % (STORAGE_GROUP_PREFIX, instance.uuid))
-            self._ensure_group_volume(instance, sg_uri, None, volume,
-                                      hmc_storage.USAGE_DATA, failure)
+            sv_uri = self._ensure_group_volume(
+                instance, sg_uri, None, volume, hmc_storage.USAGE_DATA,
+                failure)
+            self._wait_attached(instance, sv_uri, volume_id, failure)
         elif not self.recorded_wwpns(instance):
             raise failure(reason='the partition has no FCP WWPNs (it was '
                           'not booted from an FCP volume)')
@@ -528,6 +534,24 @@ class Storage(object):
             _add_volume, volume_id=volume_id))
         LOG.info('Volume %s attached at %s', volume_id, mountpoint,
                  instance=instance)
+
+    def _wait_attached(self, instance, sv_uri, volume_id, failure):
+        """Wait for the data volume's fulfilment; remove it if it fails.
+
+        Nova's attach rolls back only Cinder's side (the attachment and
+        the LUN mapping), so a volume the CPC cannot reach must not stay
+        in the group.
+        """
+        try:
+            self._hmc.wait_fulfilled(sv_uri, failure)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                try:
+                    self._hmc.delete_storage_volume(sv_uri, None)
+                except exception.NovaException as exc:
+                    LOG.warning('Storage volume %s of the failed attach of '
+                                'volume %s stays: %s', sv_uri, volume_id,
+                                exc, instance=instance)
 
     def detach_volume(self, context, connection_info, instance, mountpoint):
         """Remove the volume's storage volume from the group, if any.

@@ -92,23 +92,28 @@ class TestBootFromTheArray(driver_base.DriverTestCase):
         self.driver.destroy(None, self.inst, None)
         self.assertNothingLeft()
 
-    def test_attached_data_luns_are_found_only_when_mapped(self):
+    def test_attach_waits_for_the_data_lun_and_fails_when_unmapped(self):
         wwpns = self.driver.get_volume_connector(self.inst)['wwpns']
         self.spawn(self.inst, bdi=self.mapped_boot(wwpns))
         mapped = self.mapped(wwpns, 'data-1')
         unmapped = self.mapped([FOREIGN_WWPN], 'data-2')
 
-        self.sim.set_fulfillment_delay(0)
-
+        # The HMC takes its time: attach returns once the LUN was reached.
+        self.sim.set_fulfillment_delay(0.3)
         self.driver.attach_volume(None, mapped, self.inst, '/dev/sdb')
-        self.driver.attach_volume(None, unmapped, self.inst, '/dev/sdc')
-
-        # The driver does not wait for data volumes: the HMC shows them.
-        self.assertEqual({'OpenStack-data-1': 'complete',
-                          'OpenStack-data-2': 'pending'},
+        self.assertEqual({'OpenStack-data-1': 'complete'},
                          self.data_volume_states())
-        for info, device in ((mapped, '/dev/sdb'), (unmapped, '/dev/sdc')):
-            self.driver.detach_volume(None, info, self.inst, device)
+
+        exc = self.assertRaises(
+            exception.VolumeAttachFailed, self.driver.attach_volume, None,
+            unmapped, self.inst, '/dev/sdc')
+
+        self.assertRegex(str(exc), 'data-2.*still not fulfilled after 2 s '
+                         '.*LUN masking')
+        # Nothing of the failed attach stays in the group.
+        self.assertEqual({'OpenStack-data-1': 'complete'},
+                         self.data_volume_states())
+        self.driver.detach_volume(None, mapped, self.inst, '/dev/sdb')
         self.assertEqual({}, self.data_volume_states())
         self.driver.destroy(None, self.inst, None)
         self.assertNothingLeft()

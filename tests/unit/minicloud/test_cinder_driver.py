@@ -177,3 +177,48 @@ class CinderDriverTest(ArrayCase):
         self.driver.delete_volume(volume)
         self.assertEqual(([], []), (self.sim.array.luns(),
                                     self.sim.array.mappings()))
+
+    def test_copies_are_stand_in_luns_and_need_the_image(self):
+        from cinder import exception
+
+        class Images(object):
+            def __init__(self):
+                self.uploaded = {}
+
+            def show(self, context, image_id):
+                if image_id != 'img-1':
+                    raise exception.ImageNotFound(image_id=image_id)
+
+            def update(self, context, image_id, meta, data):
+                self.uploaded[image_id] = data.read()
+
+        images = Images()
+        volume = {'id': 'v1', 'size': 2}
+        update, cloned = self.driver.clone_image(
+            None, volume, None, {'id': 'img-1'}, images)
+        volume.update(update)
+        self.assertTrue(cloned)
+        self.assertRaises(exception.ImageNotFound, self.driver.clone_image,
+                          None, {'id': 'v2', 'size': 1}, None,
+                          {'id': 'img-2'}, images)
+        snapshot = {'id': 's1', 'volume_size': 2}
+        snapshot.update(self.driver.create_snapshot(snapshot))
+        copy = {'id': 'v3', 'size': 2}
+        copy.update(self.driver.create_volume_from_snapshot(copy, snapshot))
+        clone = {'id': 'v4', 'size': 3}
+        clone.update(self.driver.create_cloned_volume(clone, volume))
+        self.assertEqual(
+            [('volume-v1', 2.0), ('volume-s1', 2.0), ('volume-v3', 2.0),
+             ('volume-v4', 3.0)],
+            [(r['name'], r['size']) for r in self.sim.array.luns()])
+        self.driver.copy_volume_to_image(None, volume, images,
+                                         {'id': 'img-9'})
+        self.assertIn(b'stand-in for the data of volume v1',
+                      images.uploaded['img-9'])
+        self.assertRaises(exception.VolumeBackendAPIException,
+                          self.driver.create_cloned_volume,
+                          {'id': 'v5', 'size': 1}, {'id': 'v0'})
+        for record in (volume, snapshot, copy, clone):
+            (self.driver.delete_snapshot if record is snapshot else
+             self.driver.delete_volume)(record)
+        self.assertEqual([], self.sim.array.luns())

@@ -18,7 +18,7 @@ DPM_OPTIONS = {'hmc': '127.0.0.1', 'hmc_port': 6794,
 
 def _endpoints():
     return configs.Endpoints(keystone=5000, placement=8778, glance=9292,
-                             neutron=9696, nova=8774)
+                             neutron=9696, nova=8774, cinder=8776)
 
 
 def _read(path):
@@ -101,7 +101,9 @@ class TempestConfTest(testtools.TestCase):
                          conf['identity']['uri_v3'])
         self.assertEqual('admin-pw', conf['auth']['admin_password'])
         self.assertEqual('/locks', conf['oslo_concurrency']['lock_path'])
-        self.assertFalse(conf['service_available']['cinder'])
+        # Cinder runs, without cinder-backup.
+        self.assertTrue(conf['service_available']['cinder'])
+        self.assertFalse(conf['volume-feature-enabled']['backup'])
 
     def test_project_feature_file_is_readable(self):
         here = os.path.dirname(os.path.abspath(__file__))

@@ -9,7 +9,9 @@ def _snapshot(**changes):
     snap = {'partitions': ['keep-me'], 'nics': 1, 'hbas': 2,
             'storage_groups': ['OpenStack-keep'], 'storage_volumes': 1,
             'storage_group_attachments': 0, 'virtual_storage_resources': 4,
-            'iso_mounts': 0, 'sessions_active': 2}
+            'iso_mounts': 0, 'sessions_active': 2,
+            'array_luns': [], 'array_mappings': [], 'cinder_volumes': [],
+            'cinder_snapshots': [], 'cinder_attachments': []}
     snap.update(changes)
     return snap
 
@@ -21,6 +23,10 @@ class FakeClient(object):
 
     def resources(self):
         return dict(_snapshot(), cpcs=1, adapters=['a', 'b'])
+
+    def array(self):
+        return {'target_ports': ['500507680b215660'], 'luns': [],
+                'mappings': [], 'capacity': {'total_gib': 10}}
 
     def stats(self):
         return {'total': 9, 'rule_violations': sum(self.by_rule.values()),
@@ -73,11 +79,55 @@ class DescribeTest(testtools.TestCase):
         self.assertEqual(
             'partitions 1, nics 1, hbas 2, storage groups 1, storage '
             'volumes 1, storage group attachments 0, virtual storage '
-            'resources 4, iso mounts 0, sessions active 2',
+            'resources 4, iso mounts 0, sessions active 2, array luns 0, '
+            'array mappings 0, cinder volumes 0, cinder snapshots 0, '
+            'cinder attachments 0',
             leaks.describe(_snapshot()))
 
     def test_snapshot_keeps_only_the_checked_resources(self):
         self.assertEqual(_snapshot(), leaks.snapshot(FakeClient()))
+
+
+class ArrayAndCinderTest(testtools.TestCase):
+    """LUNs, mappings and Cinder's volumes left are named."""
+
+    def test_luns_mappings_and_cinder_resources_left_are_named(self):
+        client = FakeClient()
+        client.array = lambda: {
+            'target_ports': ['500507680b215660'], 'capacity': {},
+            'luns': [{'lun': 3, 'name': 'volume-v1', 'size': 1.0}],
+            'mappings': [{'lun': 3, 'initiator': 'c05076aaaaaa0001',
+                          'target_port': '500507680b215660'}]}
+
+        class Volume(object):
+            id, status = 'v1', 'in-use'
+            attachments = [{'attachment_id': 'a1', 'server_id': 's1'}]
+
+        class Snapshot(object):
+            id, status = 's1', 'available'
+
+        class Storage(object):
+            def volumes(self, all_projects):
+                assert all_projects
+                return iter([Volume()])
+
+            def snapshots(self, all_projects):
+                assert all_projects
+                return iter([Snapshot()])
+
+        class Conn(object):
+            block_storage = Storage()
+
+        problems = leaks.compare(_snapshot(),
+                                 leaks.snapshot(client, Conn()))
+
+        self.assertEqual([
+            '1 array luns left: volume-v1 (LUN 3)',
+            '1 array mappings left: LUN 3 to c05076aaaaaa0001 via '
+            '500507680b215660',
+            '1 cinder volumes left: v1 (in-use)',
+            '1 cinder snapshots left: s1 (available)',
+            '1 cinder attachments left: a1 of volume v1'], problems)
 
 
 class RuleViolationsTest(testtools.TestCase):

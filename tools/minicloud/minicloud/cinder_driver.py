@@ -12,6 +12,8 @@ adapts it to Cinder's driver interface. cinder.conf backend section::
     hmc_simulator_control_url = http://127.0.0.1:<control port>
 """
 
+import io
+
 from cinder import exception
 from cinder.volume import driver
 from oslo_config import cfg
@@ -93,15 +95,48 @@ class SimulatedSanDriver(driver.VolumeDriver):
     def terminate_connection(self, volume, connector, **kwargs):
         return self._call(self._volumes.disconnect, volume, connector)
 
-    def copy_image_to_volume(self, context, volume, image_service, image_id,
-                             disable_sparse=False):
-        """A stand-in copy: no guest ever reads these LUNs.
+    # Stand-ins for data copies: no guest ever reads these LUNs, so a copy
+    # is a new LUN of the right size (Cinder's own copies would attach the
+    # LUN to this host through os-brick, and there is no FCP here).
+
+    def clone_image(self, context, volume, image_location, image_meta,
+                    image_service):
+        """An image "copied" to a volume: a new LUN of the volume's size.
 
         The image must exist (Glance answers for it), as for a real copy.
         """
-        image_service.show(context, image_id)
-        LOG.debug('Image %s stands copied to volume %s', image_id,
+        image_service.show(context, image_meta['id'])
+        LOG.debug('Image %s stands copied to volume %s', image_meta['id'],
                   volume['id'])
+        return self.create_volume(volume), True
+
+    def copy_image_to_volume(self, context, volume, image_service, image_id,
+                             disable_sparse=False):
+        image_service.show(context, image_id)
+
+    def copy_volume_to_image(self, context, volume, image_service,
+                             image_meta):
+        """Upload a stand-in: a line naming the volume, not its data."""
+        lun = self._call(san.lun_of, volume)
+        image_service.update(context, image_meta['id'], {}, io.BytesIO(
+            ('stand-in for the data of volume %s (LUN %d of the HMC '
+             'simulator\'s array)\n' % (volume['id'], lun)).encode()))
+
+    def create_cloned_volume(self, volume, src_vref):
+        self._call(san.lun_of, src_vref)
+        return self.create_volume(volume)
+
+    def create_snapshot(self, snapshot):
+        """A snapshot is a LUN of its volume's size (capacity, leaks)."""
+        return self._call(self._volumes.create, {
+            'id': snapshot['id'], 'size': snapshot['volume_size']})
+
+    def delete_snapshot(self, snapshot):
+        self._call(self._volumes.delete, snapshot)
+
+    def create_volume_from_snapshot(self, volume, snapshot):
+        self._call(san.lun_of, snapshot)
+        return self.create_volume(volume)
 
     def _update_volume_stats(self):
         self._stats = self._call(self._volumes.stats)

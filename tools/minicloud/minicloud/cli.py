@@ -143,7 +143,7 @@ class Run(object):
                     totals.line(), rc))
             cloud.table.check_alive()
             cloud.stop_compute()
-            after = leaks.snapshot(cloud.simulator.client)
+            after = leaks.snapshot(cloud.simulator.client, cloud.conn)
             say('HMC after:  %s' % leaks.describe(after))
             left_behind = leaks.compare(before, after)
             left_behind += sampler.problems + port_nics.left_after(

@@ -2,10 +2,12 @@
 
 Order: MariaDB and RabbitMQ; the HMC simulator; database schemas (in
 parallel, one log each); keystone and the service catalog; placement,
-glance, neutron's API and nova-api under gunicorn; nova-conductor,
-nova-scheduler and nova-compute; host discovery; flavors and the ISO
-image. ``down()`` stops every process by PID, newest first, and may be
-called at any point (also from a signal handler's finally block).
+glance, neutron's API, nova-api and cinder-api under gunicorn;
+nova-conductor, nova-scheduler, nova-compute, cinder-scheduler and
+cinder-volume (minicloud.cinder); host discovery; flavors and the ISO
+image; Cinder's back end ready. ``down()`` stops every process by PID,
+newest first, and may be called at any point (also from a signal
+handler's finally block).
 """
 
 import concurrent.futures
@@ -16,6 +18,7 @@ import secrets
 import shutil
 import sys
 
+from minicloud import cinder
 from minicloud import configs
 from minicloud import hmc
 from minicloud import identity
@@ -37,11 +40,14 @@ WSGI_APPS = {
     'glance': ('glance.wsgi.api', 1, None),
     'neutron': ('neutron.wsgi.api', 1, 'neutron.conf;ml2_conf.ini'),
     'nova': ('nova.wsgi.osapi_compute', 2, None),
+    'cinder': ('cinder.wsgi.api', 1, None),
 }
+# Apps that read no OS_<NAME>_CONFIG_DIR: their file is given on argv.
+CONFIG_ON_ARGV = ('cinder',)
 
 SHIM = '''"""gunicorn entry point: oslo.config must not see gunicorn's argv."""
 import sys
-sys.argv = sys.argv[:1]
+sys.argv = sys.argv[:1] + %r
 from %s import application  # noqa
 '''
 
@@ -64,9 +70,9 @@ class Cloud(object):
             self.log_dir, os.path.join(run_dir, 'pids'), env)
         self.password = secrets.token_hex(12)
         (db, amqp, dist, epmd, hmc_port, keystone, placement, glance,
-         neutron, nova) = ports.free_ports(10)
+         neutron, nova, cinder_port) = ports.free_ports(11)
         self.endpoints = configs.Endpoints(keystone, placement, glance,
-                                           neutron, nova)
+                                           neutron, nova, cinder=cinder_port)
         self.db = mariadb.MariaDB(self.table, os.path.join(
             self.data, 'mariadb'), db, self.password)
         self.rabbit = rabbitmq.RabbitMQ(self.table, os.path.join(
@@ -74,6 +80,8 @@ class Cloud(object):
         self.simulator = hmc.HMCSimulatorService(
             self.table, self.bin_dir, os.path.join(self.data, 'hmc'),
             hmc_port, job_duration, inventory)
+        self.cinder = cinder.Cinder(self.table, self.bin_dir, self.etc,
+                                    os.path.join(self.data, 'cinder'))
         self.conn = None
         self.baseline = None
         self.image_ids = None
@@ -117,8 +125,8 @@ class Cloud(object):
         identity.register_services(self.conn, self.endpoints, self.password)
         # A new token: the first one's catalog had only keystone.
         self.conn = identity.connect(self.endpoints, self.password)
-        self.say('placement, glance, neutron, nova-api')
-        for name in ('placement', 'glance', 'neutron', 'nova'):
+        self.say('placement, glance, neutron, nova-api, cinder-api')
+        for name in ('placement', 'glance', 'neutron', 'nova', 'cinder'):
             self._start_wsgi(name)
         self.network_id = networks.create_shared_network(self.conn)
         self.say('nova-conductor, nova-scheduler, nova-compute '
@@ -126,6 +134,8 @@ class Cloud(object):
         for binary in ('nova-conductor', 'nova-scheduler', 'nova-compute'):
             self.table.start(binary, [self._bin(binary), '--config-file',
                                       self._conf('nova')])
+        self.say('cinder-scheduler, cinder-volume (the simulator\'s array)')
+        self.cinder.start_daemons()
         identity.wait_for_services(
             self.conn, ('nova-conductor', 'nova-scheduler'))
         self._discover_compute_host()
@@ -135,6 +145,7 @@ class Cloud(object):
         # Two images: tempest's image filters need distinct ones.
         self.image_ids = [identity.upload_iso(self.conn, image, name)
                           for name in ('s390x-iso', 's390x-iso-alt')]
+        self.cinder.wait_for_backend(self.conn)
 
     def _write_configs(self):
         ep, pw = self.endpoints, self.password
@@ -161,7 +172,17 @@ class Cloud(object):
             self.rabbit.transport_url, os.path.join(self.data, 'nova'),
             self._copy_paste_ini('nova', 'api-paste.ini'),
             self._write_policy('nova', configs.nova_policy()),
-            self.simulator.dpm_options()))
+            self._dpm_options()))
+        self.cinder.write_config(
+            db('cinder'), ep, pw, self.rabbit.transport_url,
+            self._copy_paste_ini('cinder', 'api-paste.ini'),
+            self.simulator.info['control_url'])
+
+    def _dpm_options(self):
+        return dict(self.simulator.dpm_options(),
+                    physical_storage_adapter_mappings=(
+                        cinder.storage_adapter_mapping(
+                            self.simulator.inventory)))
 
     def _write_policy(self, service, rules):
         path = os.path.join(self.etc, service, 'policy.yaml')
@@ -199,6 +220,7 @@ class Cloud(object):
                 nova + ['cell_v2', 'create_cell', '--name', 'cell1'],
                 nova + ['db', 'sync'],
             ],
+            'cinder': self.cinder.setup_steps(),
         }
 
         def run_steps(service):
@@ -223,7 +245,8 @@ class Cloud(object):
         os.makedirs(shim_dir, exist_ok=True)
         shim = 'mc_%s' % name
         with open(os.path.join(shim_dir, shim + '.py'), 'w') as f:
-            f.write(SHIM % module)
+            f.write(SHIM % (['--config-file', self._conf(name)] if (
+                name in CONFIG_ON_ARGV) else [], module))
         prefix = 'OS_%s_CONFIG_' % name.upper()
         env = {prefix + 'DIR': os.path.join(self.etc, name)}
         if config_files:

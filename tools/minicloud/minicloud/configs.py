@@ -16,9 +16,11 @@ REGION = 'RegionOne'
 class Endpoints(object):
     """Ports and URLs of one run (all on 127.0.0.1)."""
 
-    def __init__(self, keystone, placement, glance, neutron, nova):
+    def __init__(self, keystone, placement, glance, neutron, nova,
+                 cinder=None):
         self.ports = dict(keystone=keystone, placement=placement,
-                          glance=glance, neutron=neutron, nova=nova)
+                          glance=glance, neutron=neutron, nova=nova,
+                          cinder=cinder)
 
     def url(self, service):
         return 'http://127.0.0.1:%d' % self.ports[service]
@@ -30,6 +32,10 @@ class Endpoints(object):
     @property
     def compute(self):
         return self.url('nova') + '/v2.1'
+
+    @property
+    def block_storage(self):
+        return self.url('cinder') + '/v3/%(project_id)s'
 
 
 def write_ini(path, sections):
@@ -158,6 +164,9 @@ def nova(api_db_url, cell_db_url, endpoints, password, transport_url,
                              send_service_user_token=True),
         'placement': _auth(endpoints, 'placement', password),
         'neutron': _auth(endpoints, 'neutron', password),
+        'cinder': dict(_auth(endpoints, 'nova', password),
+                       os_region_name=REGION,
+                       catalog_info='block-storage::publicURL'),
         'glance': {'api_servers': endpoints.url('glance')},
         'vnc': {'enabled': False},
         'oslo_concurrency': {'lock_path': os.path.join(state_dir, 'locks')},
@@ -215,8 +224,12 @@ def tempest(endpoints, admin_password, image_ids, flavor_ids, feature_file,
         'network': {'project_networks_reachable': False,
                     'project_network_cidr': '10.128.0.0/16',
                     'project_network_mask_bits': 28},
+        # Cinder's one back end: the simulator's FCP array; no
+        # cinder-backup runs.
+        'volume': {'region': REGION, 'vendor_name': 'nova-dpm mini-cloud'},
+        'volume-feature-enabled': {'backup': False},
         'service_available': {'nova': True, 'glance': True,
-                              'neutron': True, 'cinder': False,
+                              'neutron': True, 'cinder': True,
                               'swift': False, 'placement': True},
     }
     # A [DEFAULT] of the file must stay its own section, not be copied into

@@ -43,6 +43,10 @@ class SimulatorClient(object):
     def faults(self):
         return self._call('GET', '/faults')
 
+    def array(self):
+        """The storage array (``--san``): ports, LUNs, mappings, capacity."""
+        return self._call('GET', '/san')
+
     def fault(self, kind, **body):
         """POST /faults/<kind>, e.g. fault('fail', status=503, reason=0)."""
         return self._call('POST', '/faults/' + kind, body)
@@ -68,7 +72,9 @@ class HMCSimulatorService(object):
             '--port', str(self.port), '--state-dir', self.state_dir,
             '--job-duration', str(self.job_duration),
             '--notification-port', '0',
-            '--inventory', self.inventory])
+            '--inventory', self.inventory,
+            # the FCP storage array Cinder's LUNs live on (minicloud.san)
+            '--san'])
         deadline = time.monotonic() + timeout
         while not os.path.exists(info_file):
             if not process.alive():

@@ -11,7 +11,7 @@ import tempfile
 
 DB_USER = 'stack'
 DATABASES = ('keystone', 'placement', 'glance', 'neutron', 'nova_api',
-             'nova_cell0', 'nova_cell1')
+             'nova_cell0', 'nova_cell1', 'cinder')
 
 
 class MariaDB(object):

@@ -41,10 +41,6 @@ class ArrayClient(hmc.SimulatorClient):
                              'the simulator running with --san?'
                              % (self.url, getattr(exc, 'reason', exc)))
 
-    def state(self):
-        """Target ports, LUNs, mappings and capacity."""
-        return self._call('GET', '/san')
-
     def create_lun(self, size, name=''):
         return self._call('POST', '/san/luns', {'size': size, 'name': name})
 
@@ -96,7 +92,7 @@ class ArrayVolumes(object):
 
     def check(self):
         """The array answers and has target ports (else ArrayError)."""
-        if not self.client.state()['target_ports']:
+        if not self.client.array()['target_ports']:
             raise ArrayError(None, 'the storage array has no target ports')
 
     def create(self, volume):
@@ -129,7 +125,7 @@ class ArrayVolumes(object):
                              'an FCP volume cannot be mapped to it'
                              % (connector or {}).get('host'))
         lun = lun_of(volume)
-        targets = self.client.state()['target_ports']
+        targets = self.client.array()['target_ports']
         for initiator in initiators:
             for target in targets:
                 self.client.map_lun(lun, initiator, target)
@@ -149,14 +145,14 @@ class ArrayVolumes(object):
             self.client.unmap_lun(lun)
         for initiator in initiators:
             self.client.unmap_lun(lun, initiator)
-        targets = self.client.state()['target_ports']
+        targets = self.client.array()['target_ports']
         return {'driver_volume_type': 'fibre_channel', 'data': {
             'target_wwn': list(targets),
             'initiator_target_map': {i: list(targets) for i in initiators}}}
 
     def stats(self):
         """What Cinder's scheduler needs (one pool, the whole array)."""
-        capacity = self.client.state()['capacity']
+        capacity = self.client.array()['capacity']
         return {'volume_backend_name': self.backend_name,
                 'vendor_name': 'nova-dpm mini-cloud',
                 'driver_version': '1.0', 'storage_protocol': 'FC',
