@@ -12,12 +12,15 @@ notifications lost, every notification late, and all notification
 connections dropped.
 """
 
+import datetime
 import heapq
 import hmac
 import itertools
 import json
 import logging
+import select
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -51,13 +54,52 @@ class _HMCUserAuthenticator(coilmq_auth.Authenticator):
 
 
 class _TLSStompHandler(socket_server.StompRequestHandler):
-    """coilmq's connection handler after a TLS handshake; tracked."""
+    """coilmq's connection handler after a TLS handshake; tracked.
+
+    coilmq reads in the connection's thread while the dispatcher writes
+    MESSAGE frames from its own; one TLS connection must not be read and
+    written at the same time (the client then sees a broken record and
+    drops the connection), so both go through one lock, and the reader
+    takes it only once data has arrived.
+    """
 
     def setup(self):
         self.request.settimeout(5.0)
         self.request.do_handshake()
         super().setup()
+        self._io = threading.Lock()
         self.server.connections.add(self.request)
+
+    def iter_frames(self):
+        """coilmq's frame reader, reading only when data is there."""
+        while not self.server.shutdown_requested.is_set():
+            if not self.request.pending():
+                try:
+                    readable, _, _ = select.select(
+                        [self.request], [], [], self.server.timeout)
+                except (OSError, ValueError):
+                    break   # closed under us (dropped)
+                if not readable:
+                    continue
+            with self._io:
+                try:
+                    data = self.request.recv(4096)
+                except (socket.timeout, ssl.SSLWantReadError):
+                    continue
+            if not data:
+                break
+            self.last_data = datetime.datetime.now()
+            self.log.debug('RECV: %r', data)
+            self.buffer.append(data)
+            yield from self.buffer
+
+    def send_frame(self, frame):
+        with self._io:
+            super().send_frame(frame)
+
+    def send_heartbeat(self):
+        with self._io:
+            super().send_heartbeat()
 
     def finish(self):
         self.server.connections.discard(self.request)

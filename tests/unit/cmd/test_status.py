@@ -87,6 +87,19 @@ class StatusTest(testtools.TestCase):
         self.assertIn('nova-compute:h: connected', text)
         self.assertIn('written by pid 4711', text)
 
+    def test_the_notification_channel_is_shown(self):
+        self.write({'connections': {
+            'nova-compute:a': entry(notifications='up'),
+            'nova-compute:b': entry(notifications='down',
+                                    notification_error='connection lost'),
+            'nova-compute:c': entry(notifications=['odd'])}})
+        code, text = self.show()
+        self.assertEqual(0, code)
+        self.assertIn('    notifications: up\n', text)
+        self.assertIn('    notifications: down (connection lost; waits '
+                      'poll)\n', text)
+        self.assertIn("    notifications: ['odd']\n", text)
+
     def test_unresponsive_shows_the_waiting_calls_and_is_exit_1(self):
         self.write({'connections': {'nova-compute:h': entry(
             'unresponsive', last_error='HMC 10.0.0.5:6794 answers nothing',
