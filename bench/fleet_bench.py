@@ -31,6 +31,7 @@ notifications.  Each run measures:
 
 import multiprocessing
 import os
+import statistics
 import tempfile
 import time
 import types
@@ -144,6 +145,7 @@ def mode_figures(drivers, build, steady, restart, sessions):
     :param sessions: HMC sessions open after the builds
     """
     recovered = max(restart['recovered_at']) - restart['up_at']
+    median = statistics.median(restart['recovered_at']) - restart['up_at']
     return {
         'requests_per_s_steady': steady_rate(
             steady['background'], steady['window'], steady['cycle']),
@@ -155,6 +157,7 @@ def mode_figures(drivers, build, steady, restart, sessions):
         'sessions_held': sessions,
         'sessions_per_driver': round(sessions / drivers, 2),
         'recovery_s': round(recovered, 3),
+        'recovery_median_s': round(median, 3),
         'logons_per_recovery': round(restart['logons'] / drivers, 2),
         'storm_requests_per_s': per_second(restart['requests'], recovered),
     }
@@ -181,6 +184,8 @@ _METRICS = {
     'recovery_s': (
         's', 'HMC away %g s, sessions invalidated: from its return until '
         'every driver made a successful call' % OUTAGE),
+    'recovery_median_s': (
+        's', 'the same for the median driver'),
     'logons_per_recovery': (
         'logons', 'per driver, from the HMC restart until %g s after all '
         'worked; target: the sessions each driver held' % SETTLE),

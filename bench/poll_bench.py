@@ -96,8 +96,11 @@ def _supervised(sim, name, notifications, duration, wait=None):
         sim.set_job_duration(WARM_UP_JOB)
         sup.await_job(_start_job(sup, cpc_uri, name + '-warm-up'))
         sim.set_job_duration(duration)
+        # As ManagedCpc starts a partition: the mark is taken before the
+        # job exists, so its completion cannot be missed.
+        since = sup.notification_mark()
         job_uri = _start_job(sup, cpc_uri, name)
-        wait = wait or (lambda sup, uri: sup.await_job(uri))
+        wait = wait or (lambda sup, uri: sup.await_job(uri, since=since))
         return _measured(sim, lambda: wait(sup, job_uri))
     finally:
         sup.stop()

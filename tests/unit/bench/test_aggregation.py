@@ -37,6 +37,7 @@ class FleetFiguresTest(testtools.TestCase):
         figures = _figures(recovered=(0.4, 2.5, 1.0), requests=50,
                            logons=8)
         self.assertEqual(2.5, figures['recovery_s'])
+        self.assertEqual(1.0, figures['recovery_median_s'])
         self.assertEqual(20.0, figures['storm_requests_per_s'])
         self.assertEqual(2.0, figures['logons_per_recovery'])
 
