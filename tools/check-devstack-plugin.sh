@@ -579,9 +579,11 @@ expect_in $S stderr "nova-dpm-status --probe failed"
 S=test-config
 dry_run $S "$PLUGIN_DIR/local.conf.simulator.sample" "" n-cpu,tempest stack test-config
 expect_rc $S 0
-expect_ini $S compute-feature-enabled console_output True "$WORK/$S/tempest.conf"
+for flag in console_output interface_attach; do
+    expect_ini $S compute-feature-enabled $flag True "$WORK/$S/tempest.conf"
+done
 for flag in snapshot resize cold_migration live_migration pause suspend rescue \
-        shelve interface_attach change_password vnc_console serial_console; do
+        shelve change_password vnc_console serial_console; do
     expect_ini $S compute-feature-enabled $flag False "$WORK/$S/tempest.conf"
 done
 # The settings come from doc/tempest/tempest-dpm.conf, all of it.
