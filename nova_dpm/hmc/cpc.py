@@ -300,16 +300,20 @@ class ManagedCpc(object):
                   instance_uuid=None):
         """Upload an ISO image (streamed from ``fileobj``) to the partition.
 
-        HMC: Mount ISO Image. Uploading is not repeatable from a consumed
-        stream, so a request whose response was lost is not re-sent: it
-        fails with ``failure`` and the caller may retry with a fresh
-        stream.
+        HMC: Mount ISO Image. A mount replaces whatever image the partition
+        has (zhmcclient's ``Partition.mount_iso_image``), so sending it
+        again is harmless: every attempt rewinds ``fileobj`` (a seekable
+        file) and uploads it whole, and a dropped or lost request is
+        retried like a read instead of failing the build.
         """
+        def mount(client):
+            fileobj.seek(0)
+            self._partition(client, uri).mount_iso_image(
+                fileobj, image_name, ins_file)
         self._sup.call(
-            lambda client: self._partition(client, uri).mount_iso_image(
-                fileobj, image_name, ins_file),
+            mount,
             what='mount ISO image %s on partition %s' % (image_name, uri),
-            failure=failure, instance_uuid=instance_uuid, mutating=True)
+            failure=failure, instance_uuid=instance_uuid)
 
     def unmount_iso(self, uri, failure, instance_uuid=None):
         """Remove the partition's ISO image; nothing mounted is fine.

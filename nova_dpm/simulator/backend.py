@@ -137,6 +137,8 @@ class Backend(object):
                 'virtual_storage_resources':
                     storage_groups.count_virtual_storage_resources(self.hmc),
                 'iso_mounts': len(self.iso_mounts),
+                'iso_mount_bytes': sorted(
+                    mount['size'] for mount in self.iso_mounts.values()),
                 'sessions_active': len(self._sessions),
                 'jobs_running': len(self.jobs.running()),
             }

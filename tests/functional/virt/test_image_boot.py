@@ -124,6 +124,19 @@ class TestPrepareBootAndRelease(IsoBootTestBase):
         self.assertEqual(0, self.sim.resources()['iso_mounts'])
         self.boot.release(self.uri)   # nothing mounted: still fine
 
+    def test_mount_dropped_or_lost_is_sent_again_whole(self):
+        # A mount replaces the partition's image, so a request the HMC may
+        # or may not have taken is sent again, from the image's start.
+        for inject in (self.sim.drop_next, self.sim.lose_response_next):
+            inject(1, method='POST', uri='/operations/mount-iso-image$')
+            self.prepare()
+            self.assertEqual([len(DATA)],
+                             self.sim.resources()['iso_mount_bytes'])
+            self.assertEqual('%s.iso' % IMAGE_ID,
+                             self.properties()['boot-iso-image-name'])
+            self.assertEqual([], self.sim.faults()['rules'])
+            self.boot.release(self.uri)
+
     def test_second_boot_of_same_image_uses_the_cache(self):
         self.prepare()
         self.boot.release(self.uri)
