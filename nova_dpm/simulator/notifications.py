@@ -53,6 +53,24 @@ class _HMCUserAuthenticator(coilmq_auth.Authenticator):
                                         self._password))
 
 
+class _HeartbeatSkippingBuffer(frames.FrameBuffer):
+    """coilmq's frame buffer, passing over heart-beats between frames.
+
+    A STOMP 1.1 heart-beat is an EOL where a frame could start; zhmcclient's
+    receiver sends one every 5 s.  coilmq 1.1.0's parser reads such an EOL
+    as an empty frame and stops there for good, so every later frame of the
+    connection (a SUBSCRIBE to the job topic of a session that logged on
+    later, a DISCONNECT) was ignored (STOMP 1.2 "Heart-beating"; coilmq issue
+    26 reports messages that stop with heart-beats on).
+    """
+
+    def extract_frame(self):
+        self._buffer.seek(self._pointer)
+        while self._buffer.read(1) in (b'\n', b'\r'):
+            self._pointer += 1
+        return super().extract_frame()
+
+
 class _TLSStompHandler(socket_server.StompRequestHandler):
     """coilmq's connection handler after a TLS handshake; tracked.
 
@@ -67,6 +85,7 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
         self.request.settimeout(5.0)
         self.request.do_handshake()
         super().setup()
+        self.buffer = _HeartbeatSkippingBuffer()
         self._io = threading.Lock()
         self.server.connections.add(self.request)
 

@@ -46,12 +46,15 @@ class NotificationEndpointTest(testtools.TestCase):
         if self.partition.properties['status'] != 'stopped':
             self.partition.stop()
 
-    def receive(self, password=PASSWORD):
+    def receive(self, password=PASSWORD, heartbeat=None):
         """A NotificationReceiver on both topics; its notifications queue."""
-        receiver = zhmcclient.NotificationReceiver(
+        receiver = self.receiver = zhmcclient.NotificationReceiver(
             [self.session.job_topic, self.session.object_topic],
             self.sim.host, self.sim.userid, password,
-            port=self.sim.notification_port, verify_cert=self.sim.ca_file)
+            port=self.sim.notification_port, verify_cert=self.sim.ca_file,
+            stomp_rt_config=zhmcclient.StompRetryTimeoutConfig(
+                heartbeat_send_cycle=heartbeat,
+                heartbeat_receive_cycle=heartbeat))
         received = queue.Queue()
 
         def run():
@@ -131,14 +134,32 @@ class NotificationEndpointTest(testtools.TestCase):
                           self.next_of, received, 'job-completion',
                           DISCONNECT_SEEN)
 
+    def test_topic_subscribed_after_heart_beats_delivers(self):
+        # nova-compute subscribes the job topic of a session that logs on
+        # later on the live connection, long after the receiver's first
+        # heart-beat (an EOL between frames).
+        received = self.receiving(heartbeat=0.1)
+        threading.Event().wait(0.5)   # several heart-beats
+        later = zhmcclient.Session(
+            self.sim.host, self.sim.userid, PASSWORD, port=self.sim.port,
+            verify_cert=self.sim.ca_file)
+        later.logon()
+        self.addCleanup(later.logoff)
+        self.receiver.subscribe(later.job_topic)
+        threading.Event().wait(0.2)   # the SUBSCRIBE frame arrives
+        job = later.post(self.partition.uri + '/operations/start')
+        headers, _ = self.next_of(received, 'job-completion')
+        self.assertEqual(job.uri, headers['job-uri'])
+        later.delete(job.uri)
+
     def test_wrong_password_is_refused(self):
         received = self.receive(password='not-it')
         self.assertRaises(zhmcclient.NotificationConnectionError,
                           self.next_of, received, 'job-completion')
 
-    def receiving(self):
+    def receiving(self, heartbeat=None):
         """Notifications go to subscribers only: wait for the receiver."""
-        received = self.receive()
+        received = self.receive(heartbeat=heartbeat)
         deadline = WAIT
         while self.sim.stats().get('notification_connections', 0) < 1:
             self.assertGreater(deadline, 0, 'receiver never connected')
