@@ -32,6 +32,7 @@ from oslo_log import log as logging
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import waiters
 from nova_dpm import stomp_passcodes
 
 LOG = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class NotificationChannel(object):
         self.settings = settings
         self._on_change = on_change
         self.registry = registry
+        registry.on_missing = self.resubscribe
         self._host = host
         self._usable = usable
         self._cond = threading.Condition()
@@ -205,6 +207,23 @@ class NotificationChannel(object):
             receiver = self._receiver
         if lost_objects and receiver is not None:
             # Status changes came on its topic: subscribe another one.
+            receiver.stop()
+
+    def resubscribe(self):
+        """Waits keep ending without their notifications: connect again.
+
+        The connection looks up, yet a topic does not deliver (the
+        registry counted the misses); a new connection subscribes every
+        topic afresh.
+        """
+        with self._cond:
+            receiver = self._receiver
+        if receiver is not None and receiver.ready:
+            LOG.warning('HMC notifications from %s:%s: %d waits ended '
+                        'without their notification; connecting '
+                        'again', self._host(),
+                        self.settings.notification_port,
+                        waiters.MISSES_BEFORE_RESUBSCRIBE)
             receiver.stop()
 
     def _wanted_topics(self):

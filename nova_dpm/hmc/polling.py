@@ -19,7 +19,8 @@ not dropped since, see :mod:`nova_dpm.hmc.waiters`), the sleep ends as
 soon as it comes and polling is only the guard against a lost one: the
 first poll after QUIET seconds, then every TAIL of the time waited (a
 30 s job: polls at 15 and 22.5 s, and one to confirm the notification).
-A lost notification is therefore seen at most max(QUIET, 50 %) late;
+A lost notification is therefore seen at most max(QUIET, 50 %) late, and
+the waiter hears of it (repeated misses make the channel subscribe again);
 when the channel drops, the wait wakes and polls on the schedule above.
 """
 
@@ -57,6 +58,9 @@ class PollSchedule(object):
         self.started = clock()
         self.deadline = self.started + timeout
         self._ramp = FIRST_INTERVAL
+        #: The last sleep was covered and ran its full time (no
+        #: notification and no loss woke it).
+        self.slept_through = False
 
     def interval(self, now, covered=False):
         """Seconds until the next poll when the last one was at ``now``."""
@@ -72,7 +76,9 @@ class PollSchedule(object):
         now = self._clock()
         if now >= self.deadline:
             return False
-        self._sleep(self.interval(now, self._covered()))
+        covered = self._covered()
+        woken = self._sleep(self.interval(now, covered))
+        self.slept_through = covered and woken is False
         self._ramp *= 2
         return True
 
@@ -102,4 +108,6 @@ def poll_until(fetch, done, timeout, sleep=time.sleep, clock=time.monotonic,
         if not schedule.wait() and fetched:
             break
         result, fetched = fetch(), True
+    if waiter is not None and schedule.slept_through and done(result):
+        waiter.missed()
     return result

@@ -12,6 +12,13 @@ sent while the channel is down is lost: nothing resends it).
 
 A job's completion can arrive before its waiter registers (the job URI is
 only known once the POST answered), so the last completions are kept.
+
+A covered wait that a poll ends found its notification missing although
+the channel looked up.  One such wait is a lost notification; several in
+one generation mean a topic that does not deliver (a subscription the HMC
+dropped or never made): the registry then asks the channel to connect
+again with every topic, rather than leave every later job to the slow
+fallback poll.
 Thread-safe; no lock is held while a waiter sleeps or an HMC request runs.
 """
 
@@ -20,6 +27,9 @@ import threading
 
 #: Job completions kept for waiters that register after the notification.
 RECENT_JOBS = 512
+#: Covered waits ended by a poll, in one generation, before the channel
+#: is asked to subscribe again.
+MISSES_BEFORE_RESUBSCRIBE = 3
 
 
 class Waiter(object):
@@ -52,6 +62,14 @@ class Waiter(object):
     def wake(self):
         self._event.set()
 
+    def missed(self):
+        """A poll, not the notification, ended this covered wait.
+
+        Not when the notification came while that poll was on its way.
+        """
+        if not self._event.is_set():
+            self._registry.missed(self.generation)
+
     def close(self):
         self._registry.unregister(self)
 
@@ -65,12 +83,19 @@ class Waiter(object):
 class WaitRegistry(object):
     """Waiters by what they wait for; the channel's state."""
 
-    def __init__(self):
+    def __init__(self, on_missing=lambda: None):
+        """Nobody waits yet; the channel is down.
+
+        :param on_missing: called (no lock held) when covered waits keep
+            ending without their notification: subscribe again
+        """
         self._lock = threading.Lock()
         self._waiters = collections.defaultdict(set)
         self._recent_jobs = collections.OrderedDict()
         self._generation = 0
         self._up = False
+        self._misses = 0
+        self.on_missing = on_missing
 
     # -- the channel ------------------------------------------------------
     def mark(self):
@@ -97,16 +122,34 @@ class WaitRegistry(object):
         with self._lock:
             self._up = True
             self._generation += 1
+            self._misses = 0
 
     def channel_lost(self):
         """Notifications may be missed from now: every waiter polls."""
         with self._lock:
             was_up, self._up = self._up, False
             self._generation += 1
+            self._misses = 0
             waiters = [w for ws in self._waiters.values() for w in ws]
         for waiter in waiters:
             waiter.wake()
         return was_up
+
+    def missed(self, generation):
+        """A wait covered since ``generation`` ended without its notification.
+
+        Returns True when this miss asked the channel to subscribe again.
+        """
+        with self._lock:
+            if not (self._up and generation == self._generation):
+                return False
+            self._misses += 1
+            if self._misses < MISSES_BEFORE_RESUBSCRIBE:
+                return False
+            self._misses = 0
+            on_missing = self.on_missing
+        on_missing()
+        return True
 
     # -- waiters ----------------------------------------------------------
     def watch_job(self, job_uri, since=None):

@@ -14,6 +14,7 @@ from nova import exception
 
 from nova_dpm.hmc import connections
 from nova_dpm.hmc import cpc as cpc_mod
+from nova_dpm.hmc import waiters
 from tests.functional.hmc import base
 
 JOB_POLL = 'GET /api/jobs/{id}'
@@ -118,6 +119,26 @@ class NotificationWaitTest(base.SupervisorTestCase):
         self.assertGreater(seen, QUIET - JOB - 0.1)
         self.assertLess(seen, QUIET - JOB + 1.0)
         self.assertEqual(1, polls)
+
+    def test_notifications_that_keep_missing_make_it_subscribe_again(self):
+        sup, cpc, uri = self.managed_cpc()
+        connects = sup.status()['notification_connects']
+        # a start, a stop and a start whose completions never come
+        self.sim.lose_notifications(waiters.MISSES_BEFORE_RESUBSCRIBE,
+                                    kind='job-completion')
+        self.start(cpc, uri)
+        cpc.stop_partition(uri, exception.InstancePowerOffFailure)
+        self.assertEqual(connects, sup.status()['notification_connects'])
+        self.start(cpc, uri)
+        self.wait_until(
+            lambda: sup.status()['notification_connects'] > connects and
+            sup.status()['notifications'] == 'up',
+            'the channel did not connect again')
+        # on the new connection the next job is notified again
+        cpc.stop_partition(uri, exception.InstancePowerOffFailure)
+        seen, polls = self.start(cpc, uri)
+        self.assertEqual(1, polls)
+        self.assertLess(seen, 0.5)
 
     def test_a_late_notification_is_waited_for(self):
         sup, cpc, uri = self.managed_cpc()

@@ -83,6 +83,10 @@ class NotifiedWaiter(object):
         self.ends_at = ends_at
         self.lost = lost
         self.drop_at = drop_at
+        self.misses = 0
+
+    def missed(self):
+        self.misses += 1
 
     def covered(self):
         return self.drop_at is None or self.clock.now < self.drop_at
@@ -96,7 +100,7 @@ class NotifiedWaiter(object):
         return bool(events)
 
 
-def notified_wait(duration, fetch_first=False, **kwargs):
+def notified_wait(duration, fetch_first=False, waiter=None, **kwargs):
     clock = fakes.FakeClock()
     polls = []
 
@@ -104,8 +108,9 @@ def notified_wait(duration, fetch_first=False, **kwargs):
         polls.append(round(clock.now, 3))
         return clock.now >= duration
 
-    polling.poll_until(fetch, bool, 3600, clock=clock,
-                       waiter=NotifiedWaiter(clock, duration, **kwargs),
+    waiter = waiter or NotifiedWaiter(clock, duration, **kwargs)
+    waiter.clock = clock
+    polling.poll_until(fetch, bool, 3600, clock=clock, waiter=waiter,
                        fetch_first=fetch_first)
     return polls
 
@@ -135,6 +140,17 @@ class CoveredScheduleTest(testtools.TestCase):
         # from then on within 10 % of the time waited
         self.assertLessEqual(polls[-1] - 30, 3.0)
         self.assertEqual(polls, sorted(polls))
+
+    def test_the_waiter_hears_of_a_notification_that_did_not_come(self):
+        for duration, lost, misses in ((30, True, 1), (30, False, 0),
+                                       (1, True, 1)):
+            waiter = NotifiedWaiter(None, duration, lost=lost)
+            notified_wait(duration, waiter=waiter)
+            self.assertEqual(misses, waiter.misses, (duration, lost))
+        # a dropped channel is no miss: the wait polled on the schedule
+        waiter = NotifiedWaiter(None, 30, lost=True, drop_at=10.0)
+        notified_wait(30, waiter=waiter)
+        self.assertEqual(0, waiter.misses)
 
     def test_fetch_first_looks_before_sleeping(self):
         self.assertEqual([0.0, 5.0], notified_wait(5, fetch_first=True))

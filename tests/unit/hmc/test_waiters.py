@@ -65,6 +65,39 @@ class WaitRegistryTest(testtools.TestCase):
             self.registry.channel_up()
             self.assertFalse(waiter.covered())
 
+    def test_repeated_misses_in_one_generation_ask_to_subscribe_again(self):
+        asked = []
+        self.registry.on_missing = lambda: asked.append(True)
+        self.registry.channel_up()
+        misses = waiters.MISSES_BEFORE_RESUBSCRIBE
+        for _ in range(misses - 1):
+            with self.registry.watch_job(JOB) as waiter:
+                waiter.missed()
+        self.assertEqual([], asked)
+        # a new generation (the channel dropped and came back) starts over
+        self.registry.channel_lost()
+        self.registry.channel_up()
+        for n in range(misses):
+            with self.registry.watch_job(JOB + str(n)) as waiter:
+                waiter.missed()
+        self.assertEqual([True], asked)
+
+    def test_no_miss_when_uncovered_or_notified_meanwhile(self):
+        asked = []
+        self.registry.on_missing = lambda: asked.append(True)
+        for n in range(waiters.MISSES_BEFORE_RESUBSCRIBE):
+            # the channel is down: the wait polled, nothing was missed
+            with self.registry.watch_job(JOB) as waiter:
+                waiter.missed()
+        self.registry.channel_up()
+        for n in range(waiters.MISSES_BEFORE_RESUBSCRIBE):
+            with self.registry.watch_job('/api/jobs/x%d' % n) as waiter:
+                # the notification came while the poll was on its way
+                self.registry.deliver({'notification-type': 'job-completion',
+                                       'job-uri': '/api/jobs/x%d' % n}, None)
+                waiter.missed()
+        self.assertEqual([], asked)
+
     def test_a_notification_wakes_a_sleeping_thread(self):
         with self.registry.watch_job(JOB) as waiter:
             timer = threading.Timer(0.05, self.registry.deliver, (
