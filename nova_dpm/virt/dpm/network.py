@@ -44,8 +44,19 @@ learns its MAC addresses from the partition's
 why a partition gets at most 12 NICs. Everything about the ports is checked
 by :meth:`Networking.plan` before the HMC is changed, so bad input never
 leaves half-built partitions behind; interfaces attached to an existing
-partition (:meth:`Networking.attach`) are checked the same way and keep
-that list right.
+partition (:meth:`Networking.attach`) are checked the same way.
+
+After an attach or detach the MAC list is written from the partition's
+NICs as the HMC lists them (each NIC's description names its port's MAC
+and adapter port), never patched from an earlier read of the list: Nova
+serializes interface changes per server *and port* only (the compute
+manager's ``interface-<instance>-<port>`` lock; the API sets no task
+state), so two ports of one server can be attached or detached at once.
+Without a lock (none may be held across an HMC request), each change ends
+with compare-and-retry: read the NICs and the list, write the list they
+call for, read both again, until a read finds them matching. Whoever
+writes last re-reads after its write, so the list ends up naming every
+NIC; see :meth:`Networking.write_mac_list`.
 
 Spawn does not wait for ``network-vif-plugged``: no agent plugs anything.
 Neutron's ``dpm`` mechanism driver sets the port ACTIVE when it binds it,
@@ -60,6 +71,8 @@ import re
 from nova import exception
 from oslo_log import log as logging
 
+from nova_dpm.hmc import errors
+from nova_dpm.hmc import gone
 from nova_dpm.hmc import nics
 from nova_dpm import port_binding
 
@@ -74,6 +87,17 @@ MAPPING_OPTION = '[dpm] physical_network_adapter_mappings'
 MAX_NICS = 12
 MAX_BOOT_PARAMETERS = 256
 NIC_NAME_PREFIX = 'OpenStack_Port_'
+#: Rounds of read-compare-write of the MAC list before giving up: each
+#: further round needs another interface change of the same server that
+#: landed between a read and a write.
+MAC_LIST_ROUNDS = 5
+#: Tries of a call that lists the partition's NICs with their properties
+#: while other NICs of the server may be deleted (see _despite_vanished).
+_LISTING_TRIES = 3
+_NIC_DESCRIPTION = 'OpenStack port %s, MAC %s, adapter port %d'
+# What the MAC list needs from a NIC's description. NICs described before
+# the adapter port was added have only the MAC.
+_DESCRIBED = re.compile(r'MAC ([0-9a-f]{12})(?:, adapter port (\d+))?')
 # The widest device number the HMC assigns ("FFFF"), used to check the
 # boot parameters' length before the real numbers are known.
 _WIDEST_DEVNO = 'ffff'
@@ -104,9 +128,18 @@ class NicPlan(object):
         """The MAC as Create NIC takes it (``fa:16:3e:01:02:03``)."""
         return ':'.join(self.mac[i:i + 2] for i in range(0, 12, 2))
 
+    @property
+    def description(self):
+        """The NIC's description: the MAC list is rebuilt from it."""
+        return _NIC_DESCRIPTION % (self.vif_id, self.mac, self.port)
+
     def boot_entry(self, devno):
         """This NIC's ``<devno>,<port>,<mac>;`` boot parameter entry."""
-        return '%s,%d,%s;' % (devno.lower(), self.port, self.mac)
+        return _boot_entry(devno, self.port, self.mac)
+
+
+def _boot_entry(devno, port, mac):
+    return '%s,%d,%s;' % (devno.lower(), port, mac)
 
 
 def _invalid(vif_id, problem, action):
@@ -195,8 +228,44 @@ def boot_entries(parameters):
             if entry.strip()]
 
 
-def _entry_mac(entry):
-    return entry.rstrip(';').split(',')[-1].strip().lower()
+def _entry_fields(entry):
+    """(port text, MAC) of a ``<devno>,<port>,<mac>;`` entry."""
+    fields = entry.rstrip(';').split(',')
+    return fields[1].strip() if len(fields) > 2 else '', \
+        fields[-1].strip().lower()
+
+
+def _nic_entry(nic, known_ports):
+    """The MAC list entry of one OpenStack NIC, from its properties.
+
+    MAC and adapter port come from the description written at creation;
+    a NIC described before the adapter port was added keeps the port of
+    its entry in the current list (``known_ports``: {MAC: port}), else 0.
+    """
+    described = _DESCRIBED.search(nic.get('description') or '')
+    if described:
+        mac, port = described.groups()
+    else:
+        mac, port = normalized_mac(nic.get('mac-address')), None
+    if port is None:
+        port = known_ports.get(mac, '0')
+    return _boot_entry(nic['device-number'], int(port), mac)
+
+
+def wanted_entries(nics, entries=()):
+    """The MAC list the partition's OpenStack NICs call for, by devno.
+
+    ``nics`` is {name: properties} as the HMC lists them; ``entries`` the
+    current list (only read for NICs described without their port).
+    """
+    known_ports = {}
+    for entry in entries:
+        port, mac = _entry_fields(entry)
+        if port.isdigit():
+            known_ports[mac] = port
+    return sorted(_nic_entry(nic, known_ports)
+                  for name, nic in nics.items()
+                  if name and name.startswith(NIC_NAME_PREFIX))
 
 
 class Networking(object):
@@ -269,10 +338,8 @@ class Networking(object):
     def _create_nic(self, partition_uri, plan, failure):
         """Create one planned NIC (or find it); return its boot entry."""
         properties = self._backing_properties(plan, failure)
-        properties.update({
-            'name': plan.nic_name,
-            'description': 'OpenStack port %s, MAC %s'
-                           % (plan.vif_id, plan.mac)})
+        properties.update({'name': plan.nic_name,
+                           'description': plan.description})
         if plan.vlan is not None:
             properties.update({'vlan-id': plan.vlan,
                                'vlan-type': 'enforced'})
@@ -304,67 +371,112 @@ class Networking(object):
         """Give an existing partition (running or stopped) a NIC for ``vif``.
 
         Checked before the HMC changes (InvalidInput, like ``plan``).
-        Idempotent: a NIC of the port that exists is kept and its MAC entry
-        made sure of. When the MAC list cannot be written, the NIC created
+        Idempotent: a NIC of the port that exists is kept and the MAC list
+        made right. When the MAC list cannot be written, the NIC created
         here is deleted again. The HMC refuses NIC changes while the
         partition is starting or stopping (WrongState).
         """
         failure = None  # HMCOperationFailed; Nova reports the attach failed
         plan = self.plan_one(vif)
-        existing = self._nics.partition_nics(partition_uri, failure)
-        entries = boot_entries(self._nics.boot_parameters(partition_uri,
-                                                          failure))
-        found = existing.get(plan.nic_name)
-        if found is None:
-            others = [e for e in entries if _entry_mac(e) != plan.mac]
+        existing = _despite_vanished(self._nics.partition_nics,
+                                     partition_uri, failure)
+        created = plan.nic_name not in existing
+        if created:
             if len(existing) >= MAX_NICS:
                 raise _invalid(plan.vif_id, 'the server has %d network '
                                'ports, the most a DPM partition can have'
                                % len(existing), 'detach one first')
-            _check_fits([plan], others)
-            entry = self._create_nic(partition_uri, plan, failure)
-        else:
-            entry = plan.boot_entry(found['device-number'])
-        wanted = [e for e in entries if _entry_mac(e) != plan.mac] + [entry]
-        if wanted == entries:
-            return
+            _check_fits([plan], wanted_entries(existing))
+            self._create_nic(partition_uri, plan, failure)
         try:
-            self._nics.set_boot_parameters(partition_uri, ''.join(wanted),
-                                           failure)
+            self.write_mac_list(partition_uri, failure)
         except Exception:
-            if found is None:
+            if created:
                 self._undo_nic(partition_uri, plan.nic_name)
             raise
 
     def _undo_nic(self, partition_uri, nic_name):
+        """Delete the NIC of a failed attach and drop its MAC entry."""
         try:
-            self._nics.delete_nic(partition_uri, nic_name, None)
+            _despite_vanished(self._nics.delete_nic, partition_uri,
+                              nic_name, None)
+            self.write_mac_list(partition_uri, None)
         except Exception as exc:
-            LOG.error('Could not delete NIC %(nic)s of %(partition)s after '
-                      'the attach failed: %(cause)s; delete it on the HMC',
+            LOG.error('Could not remove NIC %(nic)s of %(partition)s after '
+                      'the attach failed: %(cause)s; delete it on the HMC '
+                      'or detach the port again',
                       {'nic': nic_name, 'partition': partition_uri,
                        'cause': exc})
 
     def detach(self, partition_uri, vif):
         """Remove the NIC of ``vif`` and its MAC entry; absent is success.
 
-        Needs only the port's id and MAC (its binding may no longer be
-        placeable). The NIC goes first: a failed MAC list update leaves a
-        stale entry that a repeated detach removes.
+        Needs only the port's id (its binding may no longer be placeable).
+        The NIC goes first: a failed MAC list update leaves a stale entry
+        that a repeated detach (or any later attach or detach) removes.
         """
         failure = None  # HMCOperationFailed; Nova reports the detach failed
         vif_id = vif.get('id') or '<no id>'
-        mac = normalized_mac(vif.get('address'))
-        self._nics.delete_nic(partition_uri, NIC_NAME_PREFIX + vif_id,
-                              failure)
-        entries = boot_entries(self._nics.boot_parameters(partition_uri,
-                                                          failure))
-        wanted = [e for e in entries if _entry_mac(e) != mac]
-        if wanted != entries:
-            self._nics.set_boot_parameters(partition_uri, ''.join(wanted),
+        _despite_vanished(self._nics.delete_nic, partition_uri,
+                          NIC_NAME_PREFIX + vif_id, failure)
+        self.write_mac_list(partition_uri, failure)
+        LOG.info('Detached port %s (MAC %s) from %s', vif_id,
+                 normalized_mac(vif.get('address')), partition_uri)
+
+    def write_mac_list(self, partition_uri, failure):
+        """Make boot-os-specific-parameters list exactly the partition's NICs.
+
+        Compare-and-retry, no lock: read the list and the NICs; done when
+        they match, else write the list the NICs call for and read again.
+        A concurrent attach or detach of another port may write a list
+        built from an older NIC listing between our read and our write (or
+        overwrite ours), but each writer reads again after writing, so the
+        last one sees the final NICs and leaves their complete list. Gives
+        up after MAC_LIST_ROUNDS rounds, and before writing a list longer
+        than the HMC takes (more NICs than fit, attached concurrently).
+        """
+        refused = failure or errors.HMCOperationFailed
+        for _ in range(MAC_LIST_ROUNDS):
+            entries = boot_entries(self._nics.boot_parameters(partition_uri,
+                                                              failure))
+            wanted = wanted_entries(_despite_vanished(
+                self._nics.partition_nics, partition_uri, failure), entries)
+            if sorted(entries) == wanted:
+                return
+            parameters = ''.join(wanted)
+            if len(parameters) > MAX_BOOT_PARAMETERS:
+                raise refused(reason=(
+                    'the MAC addresses of the %d NICs of %s need %d '
+                    'characters of boot-os-specific-parameters, more than '
+                    'its %d; detach a port'
+                    % (len(wanted), partition_uri, len(parameters),
+                       MAX_BOOT_PARAMETERS)))
+            self._nics.set_boot_parameters(partition_uri, parameters,
                                            failure)
-        LOG.info('Detached port %s (MAC %s) from %s', vif_id, mac,
-                 partition_uri)
+        raise refused(reason=(
+            'the NICs of %s kept changing while their MAC list was written '
+            '(%d rounds); attach or detach the port again'
+            % (partition_uri, MAC_LIST_ROUNDS)))
+
+
+def _despite_vanished(call, *args):
+    """``call(*args)``, a facade call listing the partition's NICs.
+
+    Listing NICs with their properties reads each NIC after the list, so
+    a NIC that a concurrent detach (or failed attach) of another port of
+    the server deletes in between fails the call (HTTP 404, zhmcclient
+    CeasedExistence, chained as the cause): the call is made again, up to
+    _LISTING_TRIES times. Delete NIC finds its NIC by name, so repeating it
+    is safe too.
+    """
+    for attempt in range(1, _LISTING_TRIES + 1):
+        try:
+            return call(*args)
+        except errors.HMCOperationFailed as exc:
+            if attempt == _LISTING_TRIES or not gone.is_gone(exc.__cause__):
+                raise
+            LOG.info('A NIC vanished while the NICs were listed (%s); '
+                     'listing again', exc)
 
 
 def _check_fits(plans, kept=()):

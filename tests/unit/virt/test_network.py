@@ -7,6 +7,7 @@ import fixtures
 from nova import exception
 from nova.network import model as network_model
 import testtools
+import zhmcclient
 
 from nova_dpm.hmc.errors import HMCOperationFailed
 from nova_dpm.hmc import supervisor as hmc_supervisor
@@ -349,3 +350,83 @@ class TestAttachDetach(DpmBindingTestCase):
                                 dpm_vif(index=13))
         self.assertIn('12 network ports', str(exc))
         self.assertEqual(12, len(self.fake.nics()))
+
+    def test_mac_list_is_rebuilt_from_the_nics_not_patched(self):
+        # A stale entry (its NIC is gone) and a missing one (a concurrent
+        # writer overwrote it): the next attach lists exactly the NICs.
+        self.networking.attach(self.partition_uri, dpm_vif('physnet2', 1))
+        self.fake.partition().properties[
+            'boot-os-specific-parameters'] = '0999,0,fa163e0000ff;'
+        self.networking.attach(self.partition_uri, dpm_vif('physnet1', 2))
+        devno = {n['name'][-1]: n['device-number'].lower()
+                 for n in self.fake.nics()}
+        self.assertEqual('%s,1,fa163e000001;%s,0,fa163e000002;'
+                         % (devno['1'], devno['2']), self.boot_parameters())
+
+    def test_a_nic_described_without_its_port_keeps_its_entrys_port(self):
+        self.networking.attach(self.partition_uri, dpm_vif('physnet2', 1))
+        nic = self.fake.partition().nics.list()[0]
+        nic.properties['description'] = 'OpenStack port %s, MAC %s' % (
+            dpm_vif('physnet2', 1)['id'], 'fa163e000001')
+        self.networking.attach(self.partition_uri, dpm_vif('physnet1', 2))
+        self.assertIn(',1,fa163e000001;', self.boot_parameters())
+        self.assertIn(',0,fa163e000002;', self.boot_parameters())
+
+    def test_a_mac_list_that_keeps_changing_fails_the_attach_cleanly(self):
+        facade = self.networking._nics
+        real_write = facade.set_boot_parameters
+
+        def overwritten(partition_uri, parameters, failure):
+            # Another attach of this server writes its older list after
+            # each of ours.
+            real_write(partition_uri, parameters, failure)
+            real_write(partition_uri, '', failure)
+
+        with mock.patch.object(facade, 'set_boot_parameters',
+                               side_effect=overwritten) as write:
+            exc = self.assertRaises(HMCOperationFailed,
+                                    self.networking.attach,
+                                    self.partition_uri, dpm_vif(index=1))
+        self.assertIn('kept changing', str(exc))
+        self.assertIn('attach or detach the port again', str(exc))
+        self.assertEqual(network.MAC_LIST_ROUNDS, write.call_count)
+        self.assertEqual([], self.fake.nics())
+        self.assertEqual('', self.boot_parameters())
+
+    def test_unchanged_mac_list_is_not_written_again(self):
+        self.networking.attach(self.partition_uri, dpm_vif(index=1))
+        self.requests_during(self.networking.attach, self.partition_uri,
+                             dpm_vif(index=1))
+        self.assertEqual([], [r for r in self.made if r[0] == 'POST'])
+
+    def test_a_nic_vanishing_while_the_nics_are_listed_is_listed_again(self):
+        facade = self.networking._nics
+        real_list = facade.partition_nics
+        vanished = []
+
+        def listing(partition_uri, failure):
+            if not vanished:
+                # What the supervisor raises when a concurrent detach
+                # deleted a NIC between List NICs and Get NIC Properties.
+                vanished.append(True)
+                try:
+                    raise zhmcclient.CeasedExistence(
+                        self.partition_uri + '/nics/9')
+                except zhmcclient.CeasedExistence as exc:
+                    raise HMCOperationFailed(reason='list NICs') from exc
+            return real_list(partition_uri, failure)
+
+        with mock.patch.object(facade, 'partition_nics',
+                               side_effect=listing):
+            self.networking.attach(self.partition_uri, dpm_vif(index=1))
+        self.assertEqual(1, len(self.fake.nics()))
+        self.assertIn('fa163e000001', self.boot_parameters())
+
+    def test_other_listing_failures_are_not_repeated(self):
+        facade = self.networking._nics
+        with mock.patch.object(facade, 'partition_nics', side_effect=(
+                HMCOperationFailed(reason='list NICs: refused'))) as listing:
+            self.assertRaises(HMCOperationFailed, self.networking.attach,
+                              self.partition_uri, dpm_vif(index=1))
+        self.assertEqual(1, listing.call_count)
+        self.assertEqual([], self.fake.nics())
