@@ -49,10 +49,30 @@ def _partition(client, cpc_object_id, partition_uri):
         partition_uri)
 
 
+def _nics(client, cpc_object_id, partition_uri):
+    """The partition's NICs with full properties (fresh reads).
+
+    The HMC lists a partition's NICs by URI and each is then read on its
+    own; a NIC that a concurrent detach of another port deletes in between
+    is gone, not a failure of the listing (zhmcclient's own
+    ``list(full_properties=True)`` fails with CeasedExistence there).
+    """
+    partition = _partition(client, cpc_object_id, partition_uri)
+    present = []
+    for nic in partition.nics.list():
+        try:
+            nic.pull_full_properties()
+        except Exception as exc:
+            if not gone.is_gone(exc):
+                raise
+            continue
+        present.append(nic)
+    return present
+
+
 def _nic_named(client, cpc_object_id, partition_uri, name):
     """The NIC called ``name`` in the partition, or None (fresh reads)."""
-    partition = _partition(client, cpc_object_id, partition_uri)
-    for nic in partition.nics.list(full_properties=True):
+    for nic in _nics(client, cpc_object_id, partition_uri):
         if nic.get_property('name') == name:
             return nic
     return None
@@ -237,9 +257,8 @@ class NicFacade(object):
         """
 
         def read(client):
-            partition = _partition(client, self._cpc_oid, partition_uri)
             return {nic.get_property('name'): dict(nic.properties)
-                    for nic in partition.nics.list(full_properties=True)}
+                    for nic in _nics(client, self._cpc_oid, partition_uri)}
 
         return self._sup.call(read, what='list NICs of %s' % partition_uri,
                               failure=failure)

@@ -72,7 +72,6 @@ from nova import exception
 from oslo_log import log as logging
 
 from nova_dpm.hmc import errors
-from nova_dpm.hmc import gone
 from nova_dpm.hmc import nics
 from nova_dpm import port_binding
 
@@ -91,9 +90,6 @@ NIC_NAME_PREFIX = 'OpenStack_Port_'
 #: further round needs another interface change of the same server that
 #: landed between a read and a write.
 MAC_LIST_ROUNDS = 5
-#: Tries of a call that lists the partition's NICs with their properties
-#: while other NICs of the server may be deleted (see _despite_vanished).
-_LISTING_TRIES = 3
 _NIC_DESCRIPTION = 'OpenStack port %s, MAC %s, adapter port %d'
 # What the MAC list needs from a NIC's description. NICs described before
 # the adapter port was added have only the MAC.
@@ -378,8 +374,7 @@ class Networking(object):
         """
         failure = None  # HMCOperationFailed; Nova reports the attach failed
         plan = self.plan_one(vif)
-        existing = _despite_vanished(self._nics.partition_nics,
-                                     partition_uri, failure)
+        existing = self._nics.partition_nics(partition_uri, failure)
         created = plan.nic_name not in existing
         if created:
             if len(existing) >= MAX_NICS:
@@ -398,8 +393,7 @@ class Networking(object):
     def _undo_nic(self, partition_uri, nic_name):
         """Delete the NIC of a failed attach and drop its MAC entry."""
         try:
-            _despite_vanished(self._nics.delete_nic, partition_uri,
-                              nic_name, None)
+            self._nics.delete_nic(partition_uri, nic_name, None)
             self.write_mac_list(partition_uri, None)
         except Exception as exc:
             LOG.error('Could not remove NIC %(nic)s of %(partition)s after '
@@ -417,8 +411,8 @@ class Networking(object):
         """
         failure = None  # HMCOperationFailed; Nova reports the detach failed
         vif_id = vif.get('id') or '<no id>'
-        _despite_vanished(self._nics.delete_nic, partition_uri,
-                          NIC_NAME_PREFIX + vif_id, failure)
+        self._nics.delete_nic(partition_uri, NIC_NAME_PREFIX + vif_id,
+                              failure)
         self.write_mac_list(partition_uri, failure)
         LOG.info('Detached port %s (MAC %s) from %s', vif_id,
                  normalized_mac(vif.get('address')), partition_uri)
@@ -439,8 +433,8 @@ class Networking(object):
         for _ in range(MAC_LIST_ROUNDS):
             entries = boot_entries(self._nics.boot_parameters(partition_uri,
                                                               failure))
-            wanted = wanted_entries(_despite_vanished(
-                self._nics.partition_nics, partition_uri, failure), entries)
+            wanted = wanted_entries(
+                self._nics.partition_nics(partition_uri, failure), entries)
             if sorted(entries) == wanted:
                 return
             parameters = ''.join(wanted)
@@ -457,26 +451,6 @@ class Networking(object):
             'the NICs of %s kept changing while their MAC list was written '
             '(%d rounds); attach or detach the port again'
             % (partition_uri, MAC_LIST_ROUNDS)))
-
-
-def _despite_vanished(call, *args):
-    """``call(*args)``, a facade call listing the partition's NICs.
-
-    Listing NICs with their properties reads each NIC after the list, so
-    a NIC that a concurrent detach (or failed attach) of another port of
-    the server deletes in between fails the call (HTTP 404, zhmcclient
-    CeasedExistence, chained as the cause): the call is made again, up to
-    _LISTING_TRIES times. Delete NIC finds its NIC by name, so repeating it
-    is safe too.
-    """
-    for attempt in range(1, _LISTING_TRIES + 1):
-        try:
-            return call(*args)
-        except errors.HMCOperationFailed as exc:
-            if attempt == _LISTING_TRIES or not gone.is_gone(exc.__cause__):
-                raise
-            LOG.info('A NIC vanished while the NICs were listed (%s); '
-                     'listing again', exc)
 
 
 def _check_fits(plans, kept=()):

@@ -399,34 +399,36 @@ class TestAttachDetach(DpmBindingTestCase):
                              dpm_vif(index=1))
         self.assertEqual([], [r for r in self.made if r[0] == 'POST'])
 
-    def test_a_nic_vanishing_while_the_nics_are_listed_is_listed_again(self):
-        facade = self.networking._nics
-        real_list = facade.partition_nics
-        vanished = []
+    def test_a_nic_deleted_while_the_nics_are_listed_is_left_out(self):
+        self.networking.attach(self.partition_uri, dpm_vif(index=1))
+        self.networking.attach(self.partition_uri, dpm_vif(index=2))
+        real_pull = zhmcclient.Nic.pull_full_properties
+        deleted = []
 
-        def listing(partition_uri, failure):
-            if not vanished:
-                # What the supervisor raises when a concurrent detach
-                # deleted a NIC between List NICs and Get NIC Properties.
-                vanished.append(True)
-                try:
-                    raise zhmcclient.CeasedExistence(
-                        self.partition_uri + '/nics/9')
-                except zhmcclient.CeasedExistence as exc:
-                    raise HMCOperationFailed(reason='list NICs') from exc
-            return real_list(partition_uri, failure)
+        def pull(nic, *args, **kwargs):
+            if not deleted:
+                # a concurrent detach deletes it between List NICs and
+                # Get NIC Properties: the HMC answers 404
+                zhmcclient.Nic.delete(nic)
+                deleted.append(nic.uri)
+            return real_pull(nic, *args, **kwargs)
 
-        with mock.patch.object(facade, 'partition_nics',
-                               side_effect=listing):
-            self.networking.attach(self.partition_uri, dpm_vif(index=1))
-        self.assertEqual(1, len(self.fake.nics()))
-        self.assertIn('fa163e000001', self.boot_parameters())
+        with mock.patch.object(zhmcclient.Nic, 'pull_full_properties',
+                               pull):
+            self.networking.attach(self.partition_uri, dpm_vif(index=3))
+        self.assertEqual(1, len(deleted))
+        self.assertEqual(2, len(self.fake.nics()))
+        # the list names exactly the NICs that are left
+        self.assertEqual(2, self.boot_parameters().count(';'))
+        self.assertIn('fa163e000003', self.boot_parameters())
 
-    def test_other_listing_failures_are_not_repeated(self):
-        facade = self.networking._nics
-        with mock.patch.object(facade, 'partition_nics', side_effect=(
-                HMCOperationFailed(reason='list NICs: refused'))) as listing:
+    def test_other_listing_failures_are_not_hidden(self):
+        refused = zhmcclient.HTTPError({
+            'http-status': 404, 'reason': 2, 'message': 'not that one',
+            'request-method': 'GET', 'request-uri': self.partition_uri})
+        self.networking.attach(self.partition_uri, dpm_vif(index=1))
+        with mock.patch.object(zhmcclient.Nic, 'pull_full_properties',
+                               side_effect=refused):
             self.assertRaises(HMCOperationFailed, self.networking.attach,
-                              self.partition_uri, dpm_vif(index=1))
-        self.assertEqual(1, listing.call_count)
-        self.assertEqual([], self.fake.nics())
+                              self.partition_uri, dpm_vif(index=2))
+        self.assertEqual(1, len(self.fake.nics()))
