@@ -16,6 +16,12 @@ VIFs: the NICs of a partition are created by ``spawn`` and disappear with
 the partition, so ``plug_vifs``/``unplug_vifs`` have nothing to do;
 ``attach_interface``/``detach_interface`` add and remove one NIC of an
 existing partition, running or stopped.
+
+Rebuild: Nova's default (``rebuild`` is not implemented): detach the
+volumes, ``destroy``, ask ``get_volume_connector`` for each volume,
+``spawn``. A DPM partition keeps nothing a rebuild could reuse (the image
+is mounted again, the WWPNs belong to the partition), so destroy + spawn is
+all it takes; the connector and spawn make the volumes follow.
 """
 
 import dataclasses
@@ -28,6 +34,7 @@ from nova.virt import driver
 from nova.virt import hardware
 import os_traits
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 import nova_dpm.conf
 from nova_dpm.hmc import cpc as cpc_mod
@@ -302,15 +309,16 @@ class DPMDriver(driver.ComputeDriver):
         partition exists yet: then the partition is created now, stopped,
         and given its FCP storage, so the WWPNs are real. ``spawn`` reuses
         it; its rollback, and ``destroy`` (which Nova calls when a build
-        fails before ``spawn``), remove it.
+        fails before ``spawn``), remove it. A rebuild asks the same between
+        its ``destroy`` and its ``spawn``, for every volume of the server:
+        the WWPNs recorded for the destroyed partition are then not asked
+        for, they are not the new partition's.
         """
         storage = self._storage()
-        wwpns = storage.known_wwpns(instance)
+        wwpns = [] if self._rebuilding(instance) else \
+            storage.known_wwpns(instance)
         if not wwpns and self._may_prepare_storage(instance):
-            uri = self._partition_for_volumes(instance)
-            if uri is not None:
-                wwpns = storage.prepare_storage(instance, uri)
-                self._ready.subset.forget_snapshot()
+            wwpns = self._prepare_partition_storage(instance)
         return storage.get_volume_connector(instance, wwpns)
 
     @staticmethod
@@ -320,19 +328,37 @@ class DPMDriver(driver.ComputeDriver):
                 instance.vm_state not in (vm_states.DELETED,
                                           vm_states.SOFT_DELETED))
 
-    def _partition_for_volumes(self, instance):
-        """The partition to give FCP storage, or None.
+    @staticmethod
+    def _rebuilding(instance):
+        """Is Nova between the destroy and the spawn of a rebuild?"""
+        return (instance.task_state ==
+                task_states.REBUILD_BLOCK_DEVICE_MAPPING)
+
+    def _prepare_partition_storage(self, instance):
+        """The WWPNs of the partition's FCP storage, prepared now ([]).
 
         An existing partition (a server booted from an ISO image getting its
         first volume) is used as it is; one is created only for a server
-        being built.
+        being built or rebuilt, and removed again when its storage cannot
+        be prepared.
         """
+        parts = self._ready
         found = self._partition(instance).find()
         if found is not None:
-            return found.uri
-        if instance.vm_state != vm_states.BUILDING:
-            return None
-        return self._ready.spawner.ensure_partition(instance)
+            uri = found.uri
+        elif (instance.vm_state == vm_states.BUILDING or
+                self._rebuilding(instance)):
+            uri = parts.spawner.ensure_partition(instance)
+        else:
+            return []
+        try:
+            return parts.storage.prepare_storage(instance, uri)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                if found is None:
+                    parts.spawner.remove_partition(instance)
+        finally:
+            parts.subset.forget_snapshot()
 
     def attach_volume(self, context, connection_info, instance, mountpoint,
                       disk_bus=None, device_type=None, encryption=None):

@@ -1,7 +1,8 @@
 """Building an instance's partition, with ONE place that handles failure.
 
 ``Spawner.spawn`` runs the steps in order (check the request, create the
-partition, create NICs, prepare the boot device, start).  Whatever step
+partition, create NICs, prepare the boot device, attach the data volumes,
+start).  Whatever step
 fails, the failure arrives at a single ``except`` in :meth:`Spawner.spawn`,
 which decides:
 
@@ -25,6 +26,12 @@ then creates the partition early, stopped, through
 :meth:`Spawner.ensure_partition`. ``spawn`` reuses that stopped partition
 instead of creating a second one, and the rollback removes it like one it
 created itself.
+
+Rebuild is Nova's default, destroy + spawn: Nova detaches the volumes,
+destroys the partition, asks ``get_volume_connector`` again (the driver
+then creates the new partition early, as for a build) and spawns with every
+volume in ``block_device_info``; ``spawn`` attaches the data volumes as well
+as the boot volume, before the start.
 """
 
 from nova.compute import task_states
@@ -77,8 +84,8 @@ class Spawner(object):
 
     def _build(self, context, instance, image_meta, network_info,
                block_device_info, power_on, progress):
-        nic_plans, boot_volume = self._check(image_meta, network_info,
-                                             block_device_info)
+        nic_plans, boot_volume, data_volumes = self._check(
+            image_meta, network_info, block_device_info)
         uuid = instance.uuid
         failure = exception.InstanceDeployFailure
 
@@ -97,6 +104,10 @@ class Spawner(object):
         else:
             progress.step = 'prepare booting from the ISO image'
             self._iso_boot.prepare_boot(context, instance, image_meta, uri)
+
+        if data_volumes:
+            progress.step = 'attach the data volumes'
+            self._storage.attach_data_volumes(instance, uri, data_volumes)
 
         if boot_parameters:
             progress.step = 'pass the NIC MAC addresses to the guest'
@@ -140,9 +151,10 @@ class Spawner(object):
         if network_info:
             nic_plans = self._networking.plan(network_info)
         boot_volume = self._storage.boot_volume(block_device_info)
+        data_volumes = self._storage.data_volumes(block_device_info)
         if boot_volume is None:
             self._iso_boot.check(image_meta)
-        return nic_plans, boot_volume
+        return nic_plans, boot_volume, data_volumes
 
     def _partition_properties(self, instance):
         flavor = instance.flavor

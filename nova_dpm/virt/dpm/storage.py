@@ -187,20 +187,36 @@ class Storage(object):
 
         Raises InvalidInput when it is not a usable FCP volume.
         """
+        found = self._volumes(block_device_info, boot=True)
+        return found[0] if found else None
+
+    def data_volumes(self, block_device_info):
+        """The other volumes of ``block_device_info`` (a list).
+
+        Those attached to the server before a rebuild, or given with its
+        create request. Raises InvalidInput when one is not a usable FCP
+        volume.
+        """
+        return self._volumes(block_device_info, boot=False)
+
+    def _volumes(self, block_device_info, boot):
+        volumes = []
         for bdm in virt_driver.block_device_info_get_mapping(
                 block_device_info):
-            if bdm.get('boot_index') not in (0, '0'):
+            if (bdm.get('boot_index') in (0, '0')) != boot:
                 continue
             connection_info = bdm.get('connection_info') or {}
             volume_id = _volume_id(bdm, connection_info)
             try:
-                return self._parse(volume_id, connection_info,
-                                   _bdm_field(bdm, 'volume_size') or
-                                   _bdm_field(bdm, 'size'))
+                volumes.append(self._parse(
+                    volume_id, connection_info,
+                    _bdm_field(bdm, 'volume_size') or
+                    _bdm_field(bdm, 'size')))
             except _Unusable as exc:
                 raise exception.InvalidInput(
-                    reason='boot volume %s: %s' % (volume_id, exc))
-        return None
+                    reason='%s volume %s: %s' % ('boot' if boot else 'data',
+                                                 volume_id, exc))
+        return volumes
 
     def _parse(self, volume_id, connection_info, size_gib=None):
         volume_type = connection_info.get('driver_volume_type')
@@ -264,6 +280,29 @@ class Storage(object):
             properties['boot-storage-device'] = access.hba_uris[0]
         self._hmc.set_partition_properties(partition_uri, properties,
                                            failure)
+
+    def attach_data_volumes(self, instance, partition_uri, volumes):
+        """Make the data volumes reachable by the partition being spawned.
+
+        Gives the partition its FCP access if it has none yet; with
+        storage groups each volume gets a fulfilled data storage volume in
+        the instance's group (waited for like :meth:`attach_volume`), with
+        HBAs Cinder's LUN mapping to their WWPNs is all it takes. Raises
+        InstanceDeployFailure; what was created is found again by
+        :meth:`release`, which the spawn rollback calls.
+        """
+        failure = exception.InstanceDeployFailure
+        access = self._prepare(instance, partition_uri, failure)
+        for volume in volumes:
+            # Recorded first: should the attach fail, the WWPNs stay known
+            # for Cinder to unmap the volume after the rollback.
+            self._remember(instance.uuid, functools.partial(
+                _add_volume, volume_id=volume.volume_id))
+            if access.storage_group_uri:
+                self._attach_group_volume(instance, access.storage_group_uri,
+                                          partition_uri, volume, failure)
+            LOG.info('Data volume %s attached', volume.volume_id,
+                     instance=instance)
 
     def prepare_storage(self, instance, partition_uri, failure=None):
         """Create HBAs or attach a storage group (idempotent); WWPNs.
@@ -523,10 +562,8 @@ class Storage(object):
                 raise failure(reason='the partition has no storage group '
                               '%s%s (it has no FCP storage yet)'
                               % (STORAGE_GROUP_PREFIX, instance.uuid))
-            sv_uri = self._ensure_group_volume(
-                instance, sg_uri, None, volume, hmc_storage.USAGE_DATA,
-                failure)
-            self._wait_attached(instance, sv_uri, volume_id, failure)
+            self._attach_group_volume(instance, sg_uri, None, volume,
+                                      failure)
         elif not self.recorded_wwpns(instance):
             raise failure(reason='the partition has no FCP WWPNs (it was '
                           'not booted from an FCP volume)')
@@ -535,13 +572,17 @@ class Storage(object):
         LOG.info('Volume %s attached at %s', volume_id, mountpoint,
                  instance=instance)
 
-    def _wait_attached(self, instance, sv_uri, volume_id, failure):
-        """Wait for the data volume's fulfilment; remove it if it fails.
+    def _attach_group_volume(self, instance, sg_uri, partition_uri, volume,
+                             failure):
+        """A fulfilled data storage volume for ``volume`` in the group.
 
-        Nova's attach rolls back only Cinder's side (the attachment and
-        the LUN mapping), so a volume the CPC cannot reach must not stay
-        in the group.
+        Waits for the fulfilment; a volume the CPC cannot reach is removed
+        again, since Nova's attach rolls back only Cinder's side (the
+        attachment and the LUN mapping).
         """
+        sv_uri = self._ensure_group_volume(instance, sg_uri, partition_uri,
+                                           volume, hmc_storage.USAGE_DATA,
+                                           failure)
         try:
             self._hmc.wait_fulfilled(sv_uri, failure)
         except Exception:
@@ -550,8 +591,8 @@ class Storage(object):
                     self._hmc.delete_storage_volume(sv_uri, None)
                 except exception.NovaException as exc:
                     LOG.warning('Storage volume %s of the failed attach of '
-                                'volume %s stays: %s', sv_uri, volume_id,
-                                exc, instance=instance)
+                                'volume %s stays: %s', sv_uri,
+                                volume.volume_id, exc, instance=instance)
 
     def detach_volume(self, context, connection_info, instance, mountpoint):
         """Remove the volume's storage volume from the group, if any.

@@ -72,6 +72,8 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
 
     #: Built-in CPC kind of the simulated HMC (inventory.INVENTORIES).
     INVENTORY = inventory.DEFAULT_INVENTORY
+    #: An FCP storage array behind the HMC (LUNs must be mapped).
+    SAN = False
 
     def setUp(self):
         # Nova's thread pools log their shutdown after the test's log
@@ -79,7 +81,7 @@ class DPMNovaTestCase(integrated_helpers._IntegratedTestBase):
         logging.getLogger('nova.thread_pool_factory').setLevel(
             logging.WARNING)
         self.sim = HMCSimulator(job_duration=self.JOB_DURATION,
-                                inventory=self.INVENTORY)
+                                inventory=self.INVENTORY, san=self.SAN)
         self.sim.start()
         self.addCleanup(self.sim.stop)
         # Runs before the simulator stops (cleanups run in reverse).

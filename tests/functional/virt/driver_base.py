@@ -73,6 +73,43 @@ def boot_settings(supervisor, cpc_object_id, partition_name):
                            % partition_name)
 
 
+def data_volume_states(supervisor):
+    """{name: fulfillment-state} of the HMC's data storage volumes."""
+
+    def read(client):
+        return {v.name: v.properties['fulfillment-state']
+                for g in client.consoles.console.storage_groups.list()
+                for v in g.storage_volumes.list(full_properties=True)
+                if v.properties['usage'] == 'data'}
+
+    return supervisor.call(read, what='read the data storage volumes')
+
+
+def partition_wwpns(supervisor, cpc_object_id, instance_uuid):
+    """Sorted initiator WWPNs of the instance's partition.
+
+    Those of its HBAs and of its virtual storage resources, as the HMC
+    says them (lower case).
+    """
+
+    def read(client):
+        cpc = client.cpcs.resource_object('/api/cpcs/' + cpc_object_id)
+        [partition] = [p for p in cpc.partitions.list()
+                       if instance_uuid in p.name]
+        found = [h.get_property('wwpn')
+                 for h in partition.hbas.list(full_properties=True)]
+        for group in client.consoles.console.storage_groups.list():
+            found.extend(
+                v.get_property('world-wide-port-name')
+                for v in group.virtual_storage_resources.list(
+                    full_properties=True)
+                if v.get_property('partition-uri') == partition.uri)
+        return sorted(w.lower() for w in found)
+
+    return supervisor.call(read, what='read the WWPNs of %s'
+                           % instance_uuid)
+
+
 def on_every_kind(cls):
     """Run a test case on every built-in CPC kind of the simulator.
 
@@ -193,6 +230,10 @@ class DriverTestCase(testtools.TestCase):
             self.driver._ready.supervisor, self.sim.cpc_object_id,
             driver_mod.partition_mod.partition_name(self.host,
                                                     instance.uuid))
+
+    def data_volume_states(self):
+        """See :func:`data_volume_states`."""
+        return data_volume_states(self.driver._ready.supervisor)
 
     def assertNothingLeft(self):
         resources = self.sim.resources()

@@ -46,21 +46,6 @@ class TestBootFromTheArray(driver_base.DriverTestCase):
         return {'block_device_mapping': [{
             'boot_index': 0, 'connection_info': self.mapped(initiators)}]}
 
-    def data_volume_states(self):
-        """{name: fulfillment-state} of the server's data volumes."""
-
-        def read(client):
-            found = {}
-            for group in client.consoles.console.storage_groups.list():
-                for volume in group.storage_volumes.list(
-                        full_properties=True):
-                    if volume.properties['usage'] == 'data':
-                        found[volume.name] = volume.properties[
-                            'fulfillment-state']
-            return found
-
-        return self.hmc(read)
-
     def test_a_lun_mapped_to_the_partition_boots(self):
         wwpns = self.driver.get_volume_connector(self.inst)['wwpns']
         bdi = self.mapped_boot(wwpns)

@@ -44,6 +44,16 @@ class FakeStorage(object):
     def boot_volume(self, block_device_info):
         return (block_device_info or {}).get('boot')
 
+    def data_volumes(self, block_device_info):
+        data = (block_device_info or {}).get('data') or []
+        if 'bad' in data:
+            raise exception.InvalidInput(reason='data volume bad: iscsi')
+        return data
+
+    def attach_data_volumes(self, instance, partition_uri, volumes):
+        self.cpc._record('attach_data_volumes', partition_uri)
+        self.attached.add(partition_uri)
+
     def prepare_boot(self, instance, partition_uri, boot_volume):
         self.cpc._record('prepare_boot', partition_uri)
         self.attached.add(partition_uri)
@@ -73,6 +83,8 @@ class FakeIsoBoot(object):
 
 
 BOOT_FROM_VOLUME = {'boot': object()}
+WITH_DATA_VOLUMES = {'boot': object(), 'data': ['data-1', 'data-2']}
+ISO_WITH_DATA_VOLUME = {'data': ['data-1']}
 TWO_VIFS = ['vif1', 'vif2']
 
 
@@ -178,6 +190,25 @@ class SpawnTest(SpawnTestBase):
         self.assertEqual(1, self.cpc.count('prepare_iso'))
         self.assertEqual(0, self.cpc.count('prepare_boot'))
 
+    def test_data_volumes_are_attached_before_the_start(self):
+        for bdi in (WITH_DATA_VOLUMES, ISO_WITH_DATA_VOLUME):
+            self.cpc.calls = []
+            self.spawn(bdi=bdi)
+            operations = [op for op, _ in self.cpc.calls]
+            self.assertEqual(1, operations.count('attach_data_volumes'))
+            self.assertLess(operations.index('attach_data_volumes'),
+                            operations.index('start_partition'))
+            self.spawner.destroy(self.instance)
+
+    def test_without_data_volumes_nothing_is_attached(self):
+        self.spawn()
+        self.assertEqual(0, self.cpc.count('attach_data_volumes'))
+
+    def test_bad_data_volume_fails_before_any_hmc_change(self):
+        self.assertRaises(exception.InvalidInput, self.spawn,
+                          bdi={'boot': object(), 'data': ['bad']})
+        self.assertEqual(0, self.cpc.count('create_partition'))
+
     def test_bad_image_fails_before_any_hmc_change(self):
         self.assertRaises(exception.ImageUnacceptable, self.spawn,
                           bdi=None, image_meta='bad')
@@ -201,6 +232,7 @@ FAILING_STEPS = [
     ('create_nics', 'create the NICs', True),
     ('prepare_boot', 'prepare booting from the volume', True),
     ('prepare_iso', 'prepare booting from the ISO image', False),
+    ('attach_data_volumes', 'attach the data volumes', True),
     ('update_partition', 'pass the NIC MAC addresses', True),
     ('start_partition', 'start the partition', True),
 ]
@@ -218,7 +250,7 @@ class SpawnRollbackTest(SpawnTestBase):
         self.cpc.fail(operation, cause)
         return self.assertRaises(
             exception.InstanceDeployFailure, self.spawn,
-            bdi=BOOT_FROM_VOLUME if volume_boot else None)
+            bdi=WITH_DATA_VOLUMES if volume_boot else ISO_WITH_DATA_VOLUME)
 
     def test_every_step_failure_rolls_back_and_names_the_step(self):
         for operation, step, volume_boot in FAILING_STEPS:

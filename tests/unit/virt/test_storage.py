@@ -111,6 +111,23 @@ class TestBootVolume(StorageTestCase):
         self.assertRaises(exception.InvalidInput, self.storage.boot_volume,
                           block_device_info(fc_connection(lun='zz')))
 
+    def test_data_volumes_are_the_others(self):
+        bdi = block_device_info(fc_connection(), fc_connection('vol-2', lun=3))
+        bdi['block_device_mapping'].append(
+            {'boot_index': None, 'connection_info': fc_connection('vol-3')})
+        self.assertEqual(['vol-2', 'vol-3'], [
+            v.volume_id for v in self.storage.data_volumes(bdi)])
+        self.assertEqual('vol-1', self.storage.boot_volume(bdi).volume_id)
+        self.assertEqual([], self.storage.data_volumes(None))
+
+    def test_non_fc_data_volume_is_invalid_input(self):
+        bdi = block_device_info(fc_connection(), dict(
+            fc_connection('vol-2'), driver_volume_type='iscsi'))
+        exc = self.assertRaises(exception.InvalidInput,
+                                self.storage.data_volumes, bdi)
+        self.assertIn("data volume vol-2: its connection type is 'iscsi'",
+                      str(exc))
+
 
 class TestStorageGroupCpc(StorageTestCase):
 
@@ -247,6 +264,34 @@ class TestStorageGroupCpc(StorageTestCase):
         self.assertEqual(['OpenStack-vol-1'], [
             v.properties['name'] for v in group.storage_volumes.list()])
 
+    def data_volume_names(self):
+        group = self.fake.hmc.consoles.console.storage_groups.list()[0]
+        return sorted((v.properties['name'], v.properties['usage'],
+                       v.properties['fulfillment-state'])
+                      for v in group.storage_volumes.list())
+
+    def test_spawn_attaches_the_data_volumes_to_the_group(self):
+        self.boot()
+        self.storage.attach_data_volumes(
+            self.instance, self.partition_uri, self.storage.data_volumes(
+                block_device_info(fc_connection(),
+                                  fc_connection('vol-2', lun=3))))
+        self.assertEqual([('OpenStack-vol-1', 'boot', 'complete'),
+                          ('OpenStack-vol-2', 'data', 'complete')],
+                         self.data_volume_names())
+
+    def test_data_volumes_of_an_iso_server_get_a_group(self):
+        volumes = self.storage.data_volumes({'block_device_mapping': [
+            {'boot_index': None, 'connection_info': fc_connection('vol-2')}]})
+        self.storage.attach_data_volumes(self.instance, self.partition_uri,
+                                         volumes)
+        self.assertEqual([('OpenStack-vol-2', 'data', 'complete')],
+                         self.data_volume_names())
+        self.assertEqual(2, len(self.storage.get_volume_connector(
+            self.instance)['wwpns']))
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+
     def test_lost_responses_attach_exactly_one_group(self):
         self.fake.handler.fail_next('POST', r'/api/storage-groups$', 'lost')
         self.fake.handler.fail_next('POST', r'attach-storage-group', 'lost')
@@ -334,6 +379,19 @@ class TestHbaCpc(StorageTestCase):
         self.fake.handler.fail_next('DELETE', r'/hbas/', 'lost')
         self.storage.release(self.instance, self.partition_uri)
         self.assert_nothing_left()
+
+    def test_data_volumes_need_only_the_hbas(self):
+        volumes = self.storage.data_volumes({'block_device_mapping': [
+            {'boot_index': None, 'connection_info': fc_connection('vol-2')}]})
+        self.storage.attach_data_volumes(self.instance, self.partition_uri,
+                                         volumes)
+        self.assertEqual(2, len(self.fake.hbas()))
+        wwpns = self.storage.get_volume_connector(self.instance)['wwpns']
+        self.storage.release(self.instance, self.partition_uri)
+        self.assert_nothing_left()
+        # Recorded with the volume: Cinder can still unmap it.
+        self.assertEqual(wwpns, self.new_storage().get_volume_connector(
+            self.instance)['wwpns'])
 
     def test_no_mappings_fail_the_deploy_naming_the_option(self):
         self.settings = fakes.settings(storage_adapter_mappings=())
