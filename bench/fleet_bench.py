@@ -10,10 +10,14 @@ the naive zhmcclient baseline (bench/naive.py), DPMDriver with
 notifications.  Each run measures:
 
 * builds: every driver builds one server at once (volume connector, then
-  spawn; the naive baseline creates and starts a partition), each start
-  job ``START_JOB`` s (the simulator gives every start the same duration:
-  30 s, inside the 10-60 s of real partition starts; time is not scaled);
-  requests per second during the builds and requests per build.
+  spawn; the naive baseline creates and starts a partition).  The start
+  jobs take the 10-60 s of real partition starts (``SHORTEST_START`` to
+  ``LONGEST_START``), evenly spaced over the drivers' builds
+  (:func:`start_jobs`, the simulator's list of job durations): the same
+  spread in every mode and run, while which driver gets which duration
+  follows the order the starts reach the HMC; time is not scaled.
+  Requests per second during the builds (until the last one ended) and
+  requests per build (the mean over the spread).
 * sessions held: HMC sessions open after the builds.
 * steady state: drivers idle but alive.  Requests in ``STEADY_WINDOW`` s
   with no Nova task running (what the drivers do by themselves), plus one
@@ -44,7 +48,9 @@ from nova_dpm.simulator import HMCSimulator
 
 DRIVERS = 20
 STOPPED = 4
-START_JOB = 30.0
+#: The shortest and longest partition start of the fleet's builds (s).
+SHORTEST_START = 10.0
+LONGEST_START = 60.0
 STOP_JOB = 1.0
 STEADY_WINDOW = 10.0
 PERIODIC_INTERVAL = 60.0
@@ -125,6 +131,14 @@ class Fleet(object):
 
 # -- pure aggregation (tests/unit/bench) --------------------------------------
 
+def start_jobs(count, shortest=SHORTEST_START, longest=LONGEST_START):
+    """``count`` start durations (s), evenly spaced over the range."""
+    if count < 2:
+        return [round((shortest + longest) / 2, 3)] * count
+    step = (longest - shortest) / (count - 1)
+    return [round(shortest + index * step, 3) for index in range(count)]
+
+
 def per_second(count, seconds):
     return round(count / seconds, 3) if seconds > 0 else None
 
@@ -163,6 +177,9 @@ def mode_figures(drivers, build, steady, restart, sessions):
     }
 
 
+_SPREAD = ('start jobs evenly spaced over %g-%g s, one per driver' %
+           (SHORTEST_START, LONGEST_START))
+
 #: Figure -> (metric suffix, unit, note); the targets are in fleet_metrics.
 _METRICS = {
     'requests_per_s_steady': (
@@ -170,15 +187,16 @@ _METRICS = {
         'round of Nova periodic tasks per %g s' % (STEADY_WINDOW,
                                                    PERIODIC_INTERVAL)),
     'requests_per_s_builds': (
-        'requests/s', 'every driver builds one server at once (%g s start '
-        'jobs)' % START_JOB),
+        'requests/s', 'every driver builds one server at once (%s), from '
+        'the first request until the last build ended' % _SPREAD),
     'requests_per_build': (
-        'requests', 'volume connector + spawn with a %g s start (naive: '
-        'create + start). Target: the polling run\'s requests per build '
-        'without its job polls, plus %d for the wait (requests_per_job_30s)'
-        % (START_JOB, poll_bench.NOTIFIED_REQUESTS)),
+        'requests', 'volume connector + spawn, the mean over the fleet\'s '
+        'builds (%s; naive: create + start). Target: the polling run\'s '
+        'requests per build without its job polls, plus %d for the wait '
+        '(requests_per_job_30s)' % (_SPREAD, poll_bench.NOTIFIED_REQUESTS)),
     'job_polls_per_build': (
-        'requests', 'GET /api/jobs/{id} per build (%g s start)' % START_JOB),
+        'requests', 'GET /api/jobs/{id} per build, the mean over the '
+        'fleet\'s builds (%s)' % _SPREAD),
     'sessions_held': ('sessions', 'HMC sessions open after the builds, '
                                   'all drivers'),
     'recovery_s': (
@@ -266,7 +284,7 @@ def _restart(sim, fleet):
 def _run_mode(sim, fleet, mode, drivers):
     sim.set_job_duration(poll_bench.WARM_UP_JOB, operation='start')
     fleet.all('become', mode, STOPPED)
-    sim.set_job_duration(START_JOB, operation='start')
+    sim.set_job_duration(start_jobs(drivers), operation='start')
     try:
         build = _builds(sim, fleet)
         sessions = sim.stats()['sessions_active']
@@ -289,7 +307,7 @@ def _reachable(sim):
 def measure(drivers=DRIVERS):
     """{mode: figures} for the three modes, and the sessions left."""
     by_mode = {}
-    with HMCSimulator(job_duration=START_JOB,
+    with HMCSimulator(job_duration=LONGEST_START,
                       inventory=driver_bench.HBA_KIND) as sim, \
             tempfile.TemporaryDirectory() as state_dir:
         sim.set_job_duration(STOP_JOB, operation='stop')

@@ -45,6 +45,19 @@ class FleetFiguresTest(testtools.TestCase):
         self.assertIsNone(fleet_bench.per_second(3, 0))
 
 
+class StartJobsTest(testtools.TestCase):
+
+    def test_evenly_spaced_from_the_shortest_to_the_longest(self):
+        self.assertEqual([10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+                         fleet_bench.start_jobs(6))
+        durations = fleet_bench.start_jobs(20)
+        self.assertEqual((10.0, 60.0), (durations[0], durations[-1]))
+        self.assertEqual(35.0, round(sum(durations) / 20, 3))
+
+    def test_one_driver_gets_the_middle(self):
+        self.assertEqual([35.0], fleet_bench.start_jobs(1))
+
+
 class FleetMetricsTest(testtools.TestCase):
 
     def setUp(self):
