@@ -18,6 +18,7 @@ sleeps for injected latency, reads a request body or writes a response.
 """
 
 import hmac
+import itertools
 import logging
 import threading
 import uuid
@@ -76,18 +77,34 @@ class Backend(object):
     # --- settings (called with or without the lock held by the caller) ---
 
     def job_duration(self, operation):
-        return self._job_durations.get(operation,
-                                       self._default_job_duration)
+        """Seconds the next job of ``operation`` takes (under the lock)."""
+        durations = self._job_durations.get(operation)
+        if durations is None:
+            return self._default_job_duration
+        return next(durations)
 
     def set_job_duration(self, seconds, operation=None):
-        if not isinstance(seconds, (int, float)) or seconds < 0:
+        """Job length: a number, or for ``operation`` a list of numbers.
+
+        A list gives successive jobs of the operation its durations in
+        turn, from the first again after a call (a fleet's realistic
+        spread of start times, the same in every run).
+        """
+        spread = isinstance(seconds, list) and operation is not None
+        durations = seconds if spread else [seconds]
+        if not durations or not all(
+                isinstance(s, (int, float)) and not isinstance(s, bool) and
+                s >= 0 for s in durations):
             raise ValueError('job duration must be a non-negative number of '
-                             'seconds, got %r' % (seconds,))
+                             'seconds%s, got %r' % (
+                                 ' or, for one operation, a non-empty list '
+                                 'of them' if operation else '', seconds))
         with self.lock:
             if operation is None:
                 self._default_job_duration = float(seconds)
             else:
-                self._job_durations[operation] = float(seconds)
+                self._job_durations[operation] = itertools.cycle(
+                    [float(s) for s in durations])
 
     def set_fulfillment_delay(self, seconds):
         """Seconds a fulfilled FCP volume stays pending before complete."""

@@ -136,6 +136,28 @@ class PartitionLifecycleTest(base.SimulatorTestCase):
         self.wait_for_job(session, job.uri)
         self.assertGreaterEqual(time.monotonic() - started, base.JOB_SECONDS)
 
+    def test_a_list_of_durations_is_taken_in_turn_by_successive_jobs(self):
+        self.sim.set_job_duration([0.05, 0.6], operation='start')
+        session = self.session()
+        cpc = self.cpc(session)
+        quick, slow, quick_again = [
+            self.create_partition(cpc, 'part-%d' % n) for n in range(3)]
+        took = []
+        for partition in (quick, slow, quick_again):
+            started = time.monotonic()
+            job = partition.start(wait_for_completion=False)
+            self.wait_for_job(session, job.uri)
+            took.append(time.monotonic() - started)
+        self.assertLess(took[0], 0.5)
+        self.assertGreaterEqual(took[1], 0.6)
+        self.assertLess(took[2], 0.5)
+
+    def test_a_bad_list_of_durations_is_refused(self):
+        for seconds, operation in (([], 'start'), ([1, -1], 'start'),
+                                   ([1, 'x'], 'start'), ([1, 2], None)):
+            self.assertRaises(ValueError, self.sim.set_job_duration,
+                              seconds, operation)
+
     def test_deleting_active_partition_gets_409_reason_1(self):
         session = self.session()
         partition = self.create_partition(self.cpc(session))

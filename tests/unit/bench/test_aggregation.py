@@ -45,6 +45,37 @@ class FleetFiguresTest(testtools.TestCase):
         self.assertIsNone(fleet_bench.per_second(3, 0))
 
 
+class StartJobsTest(testtools.TestCase):
+
+    def test_evenly_spaced_from_the_shortest_to_the_longest(self):
+        self.assertEqual([10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
+                         fleet_bench.start_jobs(6))
+        durations = fleet_bench.start_jobs(20)
+        self.assertEqual((10.0, 60.0), (durations[0], durations[-1]))
+        self.assertEqual(35.0, round(sum(durations) / 20, 3))
+
+    def test_one_driver_gets_the_middle(self):
+        self.assertEqual([35.0], fleet_bench.start_jobs(1))
+
+
+class NotifiedJobPollsTest(testtools.TestCase):
+
+    def test_a_30s_start_costs_what_requests_per_job_30s_allows(self):
+        self.assertEqual(poll_bench.NOTIFIED_REQUESTS,
+                         fleet_bench.notified_job_polls(30.0))
+
+    def test_guards_at_15_22_5_33_75_and_50_6_s(self):
+        self.assertEqual(
+            [1, 1, 2, 2, 3, 3, 4, 4, 5],
+            [fleet_bench.notified_job_polls(d) for d in (
+                10, 15, 15.1, 22.5, 22.6, 33.75, 33.8, 50.6, 60)])
+
+    def test_the_target_is_the_mean_over_the_spread(self):
+        # 20 starts from 10 to 60 s: 2 x 1, 3 x 2, 5 x 3, 6 x 4, 4 x 5.
+        self.assertEqual(3.35, fleet_bench.notified_target(
+            fleet_bench.start_jobs(20)))
+
+
 class FleetMetricsTest(testtools.TestCase):
 
     def setUp(self):
@@ -70,13 +101,16 @@ class FleetMetricsTest(testtools.TestCase):
         self.assertEqual(3.0, metric['target'])
         self.assertEqual(2.0, metric['value'])
 
-    def test_build_target_is_polling_without_its_job_polls_plus_three(self):
+    def test_build_target_is_polling_without_its_job_polls_plus_notified(
+            self):
+        # Starts of 10, 26.7, 43.3 and 60 s: 1, 3, 4 and 5 job GETs at the
+        # least with notifications.
+        self.assertEqual(3.25, self.results['fleet4_job_polls_per_build'][
+            'target'])
         # Polling: 25 requests a build, 20 of them job polls.
         metric = self.results['fleet4_requests_per_build']
-        self.assertEqual(8.0, metric['target'])
+        self.assertEqual(8.25, metric['target'])
         self.assertEqual(25.0, metric['polling'])
-        self.assertEqual(3, self.results['fleet4_job_polls_per_build'][
-            'target'])
 
     def test_recovery_target_and_informational_figures(self):
         self.assertEqual(5.0, self.results['fleet4_recovery_s']['target'])
