@@ -348,7 +348,7 @@ class DPMDriver(driver.ComputeDriver):
             uri = found.uri
         elif (instance.vm_state == vm_states.BUILDING or
                 self._rebuilding(instance)):
-            uri = parts.spawner.ensure_partition(instance)
+            uri = parts.spawner.create_partition(instance)
         else:
             return []
         try:

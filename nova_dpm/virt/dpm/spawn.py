@@ -137,13 +137,22 @@ class Spawner(object):
         name = partition_mod.partition_name(self._subset.host, instance.uuid)
         found = self._cpc.find_partition(name)
         if found is None:
-            return self._cpc.create_partition(
-                self._partition_properties(instance), failure, instance.uuid)
+            return self.create_partition(instance, failure)
         if found.get('status') not in statuses.STOPPED_LIKE:
             raise failure(reason='partition %s already exists and is %s, '
                           'not stopped' % (name, found.get('status')))
         LOG.info('Reusing stopped partition %s', name, instance=instance)
         return found['object-uri']
+
+    def create_partition(self, instance,
+                         failure=exception.InstanceDeployFailure):
+        """URI of a new partition for the instance (none exists: looked up).
+
+        A mutating call with an already-done check, so a lost response
+        never makes two partitions.
+        """
+        return self._cpc.create_partition(
+            self._partition_properties(instance), failure, instance.uuid)
 
     def _check(self, image_meta, network_info, block_device_info):
         """Validate everything before the HMC is changed."""
