@@ -7,6 +7,7 @@ on disk. Services log to stderr, which the process table captures into
 
 import configparser
 import os
+import sys
 
 from minicloud import networks
 
@@ -36,6 +37,16 @@ class Endpoints(object):
     @property
     def block_storage(self):
         return self.url('cinder') + '/v3/%(project_id)s'
+
+
+def shipped_file(service, name):
+    """A file a service's pip install ships beside its code.
+
+    pip puts a package's ``data_files`` (paste pipelines, Cinder's query
+    filters) under the environment's ``etc/``, not ``/etc/`` where the
+    services look by default: the run copies them into its own config.
+    """
+    return os.path.join(sys.prefix, 'etc', service, name)
 
 
 def write_ini(path, sections):
