@@ -97,10 +97,7 @@ class Cloud(object):
         return os.path.join(self.bin_dir, program)
 
     def _copy_shipped(self, service, name):
-        target = os.path.join(self.etc, service, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy(configs.shipped_file(service, name), target)
-        return target
+        return configs.copy_shipped(service, name, self.etc)
 
     # --- bring-up ---
 

@@ -7,6 +7,7 @@ on disk. Services log to stderr, which the process table captures into
 
 import configparser
 import os
+import shutil
 import sys
 
 from minicloud import networks
@@ -39,14 +40,18 @@ class Endpoints(object):
         return self.url('cinder') + '/v3/%(project_id)s'
 
 
-def shipped_file(service, name):
-    """A file a service's pip install ships beside its code.
+def copy_shipped(service, name, etc_dir):
+    """Copy a file the service's pip install ships into ``etc_dir``.
 
     pip puts a package's ``data_files`` (paste pipelines, Cinder's query
     filters) under the environment's ``etc/``, not ``/etc/`` where the
-    services look by default: the run copies them into its own config.
+    services look by default: the run's configuration names its copy.
+    Returns the copy's path (``etc_dir/<service>/<name>``).
     """
-    return os.path.join(sys.prefix, 'etc', service, name)
+    target = os.path.join(etc_dir, service, name)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copy(os.path.join(sys.prefix, 'etc', service, name), target)
+    return target
 
 
 def write_ini(path, sections):
