@@ -13,6 +13,7 @@ class CinderConfigTest(testtools.TestCase):
         conf = cinder.config('mysql+pymysql://db/cinder',
                              test_configs._endpoints(), 'pw', 'rabbit://',
                              '/state', '/etc/cinder/api-paste.ini',
+                             '/etc/cinder/resource_filters.json',
                              'http://127.0.0.1:4711')
 
         self.assertEqual(cinder.BACKEND,
@@ -22,6 +23,11 @@ class CinderConfigTest(testtools.TestCase):
             'volume_backend_name': cinder.BACKEND,
             'hmc_simulator_control_url': 'http://127.0.0.1:4711'},
             conf[cinder.BACKEND])
+        # Nova lists attachments by instance_id: only the filters file
+        # Cinder ships allows that query.
+        self.assertEqual('/etc/cinder/resource_filters.json',
+                         conf['DEFAULT']['resource_query_filters_file'])
+        self.assertEqual('resource_filters.json', cinder.FILTERS_FILE)
         self.assertEqual('http://127.0.0.1:9292',
                          conf['DEFAULT']['glance_api_servers'])
         self.assertEqual(('cinder', 'pw'),

@@ -59,6 +59,23 @@ class WriteIniTest(testtools.TestCase):
         self.assertEqual(['new'], _read(path).sections())
 
 
+class CopyShippedTest(testtools.TestCase):
+
+    def test_a_file_pip_installed_under_the_prefix_is_copied(self):
+        prefix = self.useFixture(fixtures.TempDir()).path
+        etc = self.useFixture(fixtures.TempDir()).path
+        os.makedirs(os.path.join(prefix, 'etc', 'cinder'))
+        with open(os.path.join(prefix, 'etc', 'cinder', 'f.json'), 'w') as f:
+            f.write('{"attachment": ["instance_id"]}')
+        self.useFixture(fixtures.MonkeyPatch('sys.prefix', prefix))
+
+        path = configs.copy_shipped('cinder', 'f.json', etc)
+
+        self.assertEqual(os.path.join(etc, 'cinder', 'f.json'), path)
+        with open(path) as f:
+            self.assertEqual('{"attachment": ["instance_id"]}', f.read())
+
+
 class EndpointsTest(testtools.TestCase):
 
     def test_urls(self):

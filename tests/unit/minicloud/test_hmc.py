@@ -9,8 +9,7 @@ import fixtures
 import testtools
 
 from minicloud import hmc
-
-PROXY_VARIABLES = ('http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY')
+from minicloud_tests import base
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -37,7 +36,7 @@ class SimulatorClientTest(testtools.TestCase):
         super().setUp()
         # A proxy in the environment (tox passes them on) must not divert
         # calls to the loopback control API: point them at a dead port.
-        for name in PROXY_VARIABLES:
+        for name in base.PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(
                 name, 'http://127.0.0.1:9'))
         self.server = http.server.HTTPServer(('127.0.0.1', 0), _Handler)

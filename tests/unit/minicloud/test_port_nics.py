@@ -1,5 +1,7 @@
 """NICs on the HMC against Neutron's ports (the port/NIC leak check)."""
 
+import time
+
 import testtools
 
 from minicloud import port_nics
@@ -118,19 +120,34 @@ class Obj(object):
 
 
 class FakeConn(object):
+    """Neutron and Nova; ``busy`` reads of the ports fail first."""
 
-    def __init__(self, ports, servers):
-        self.network = Obj(ports=lambda: [Obj(**p) for p in ports])
+    def __init__(self, ports, servers, busy=0):
+        self.busy = busy
+        self.network = Obj(ports=lambda: self._ports(ports))
         self.compute = Obj(servers=lambda all_projects: [
             Obj(id=i, status=s, task_state=t)
             for i, (s, t) in servers.items()])
 
+    def _ports(self, ports):
+        if self.busy:
+            self.busy -= 1
+            raise RuntimeError('HttpException: 503: Service Unavailable\n'
+                               'more text')
+        return [Obj(**p) for p in ports]
+
 
 class SamplerTest(testtools.TestCase):
 
-    def sampler(self, nics, ports, servers=ACTIVE):
-        return port_nics.Sampler(FakeConn(ports, servers), FakeClient(nics),
-                                 HOST, True, interval=0)
+    def sampler(self, nics, ports, servers=ACTIVE, busy=0):
+        return port_nics.Sampler(FakeConn(ports, servers, busy),
+                                 FakeClient(nics), HOST, True, interval=0)
+
+    def taken(self, sampler, count):
+        previous = set()
+        for _ in range(count):
+            previous = sampler.take(previous)
+        return sampler
 
     def test_a_finding_counts_when_two_samples_in_a_row_show_it(self):
         sampler = self.sampler([], [_port()])
@@ -139,10 +156,63 @@ class SamplerTest(testtools.TestCase):
         self.assertEqual([], sampler.problems)
         sampler.sample(first)
         self.assertEqual(1, len(sampler.problems))
-        self.assertEqual(2, sampler.samples)
+        self.assertEqual((2, 0), (sampler.good, sampler.failed))
 
     def test_a_finding_gone_in_the_next_sample_does_not_count(self):
         sampler = self.sampler([_nic()], [_port()])
 
         sampler.sample({'port x of ACTIVE server y has no NIC on the HMC'})
         self.assertEqual([], sampler.problems)
+
+    def test_a_failed_read_is_counted_and_breaks_the_pairing(self):
+        conn = FakeConn([_port()], ACTIVE)
+        sampler = port_nics.Sampler(conn, FakeClient([]), HOST, True)
+
+        found = sampler.take(set())
+        conn.busy = 1
+        self.assertEqual(set(), sampler.take(found))
+        sampler.take(set())
+        self.assertEqual([], sampler.problems)  # never two reads in a row
+        self.assertEqual((2, 1), (sampler.good, sampler.failed))
+        sampler.take(found)
+        self.assertEqual(1, len(sampler.problems))
+
+    def test_a_run_whose_samples_all_failed_is_not_checked(self):
+        sampler = self.taken(self.sampler([], [_port()], busy=5), 5)
+
+        self.assertEqual(
+            'NICs against ports not checked: 5 of 5 samples failed to read '
+            '(more than half); last error: RuntimeError: HttpException: 503: '
+            'Service Unavailable', sampler.unread())
+        self.assertEqual('NICs against ports: 0 samples read, 5 failed to '
+                         'read, 0 mismatches', sampler.summary())
+
+    def test_more_than_half_failed_is_not_checked_half_is(self):
+        self.assertIn('3 of 5 samples failed to read', self.taken(
+            self.sampler([_nic()], [_port()], busy=3), 5).unread())
+        half = self.taken(self.sampler([_nic()], [_port()], busy=2), 4)
+        self.assertIsNone(half.unread())
+        self.assertEqual('NICs against ports: 2 samples read, 2 failed to '
+                         'read, 0 mismatches', half.summary())
+
+    def test_no_sample_taken_is_no_verdict(self):
+        sampler = self.sampler([_nic()], [_port()])
+
+        self.assertIsNone(sampler.unread())
+        self.assertIsNone(self.taken(sampler, 1).unread())
+
+    def test_the_sampling_thread_counts_failed_reads(self):
+        sampler = port_nics.Sampler(FakeConn([_port()], ACTIVE, busy=10**6),
+                                    FakeClient([_nic()]), HOST, True,
+                                    interval=0.001)
+        sampler.start()
+        self.addCleanup(sampler.stop)
+        for _ in range(1000):
+            if sampler.failed >= 3:
+                break
+            time.sleep(0.01)
+        sampler.stop()
+
+        self.assertGreaterEqual(sampler.failed, 3)
+        self.assertEqual(0, sampler.good)
+        self.assertIsNotNone(sampler.unread())

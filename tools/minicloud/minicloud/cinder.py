@@ -17,6 +17,10 @@ from nova_dpm.simulator import inventory
 
 BACKEND = 'hmc-simulator-san'
 DRIVER = 'minicloud.cinder_driver.SimulatedSanDriver'
+# The query filters cinder-api allows per resource, as Cinder ships them:
+# without the file (its default path is /etc/cinder/) every filtered list
+# is refused, Nova's attachment list by instance_id among them (HTTP 400).
+FILTERS_FILE = 'resource_filters.json'
 # The directory that holds the ``minicloud`` package: cinder-volume loads
 # its driver from there.
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,7 +38,7 @@ def storage_adapter_mapping(inventory_name):
 
 
 def config(db_url, endpoints, password, transport_url, state_dir,
-           paste_file, control_url):
+           paste_file, filters_file, control_url):
     """cinder.conf: one back end, the simulator's array."""
     return {
         'DEFAULT': {
@@ -45,6 +49,7 @@ def config(db_url, endpoints, password, transport_url, state_dir,
             'state_path': state_dir,
             'my_ip': '127.0.0.1',
             'api_paste_config': paste_file,
+            'resource_query_filters_file': filters_file,
             'glance_api_servers': endpoints.url('glance'),
             'enabled_backends': BACKEND,
         },
@@ -75,10 +80,10 @@ class Cinder(object):
         self.state_dir = state_dir
 
     def write_config(self, db_url, endpoints, password, transport_url,
-                     paste_file, control_url):
+                     paste_file, filters_file, control_url):
         configs.write_ini(self.conf, config(
             db_url, endpoints, password, transport_url, self.state_dir,
-            paste_file, control_url))
+            paste_file, filters_file, control_url))
 
     def setup_steps(self):
         """The schema (one argv per step, as cloud._sync_databases runs)."""

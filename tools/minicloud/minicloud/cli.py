@@ -148,8 +148,12 @@ class Run(object):
             left_behind = leaks.compare(before, after)
             left_behind += sampler.problems + port_nics.left_after(
                 *sampler.read()[:2])
-            say('NICs against ports: %d samples, %d mismatches' % (
-                sampler.samples, len(sampler.problems)))
+            say(sampler.summary())
+            self.result['port_nic_samples'] = {'read': sampler.good,
+                                               'failed': sampler.failed}
+            unread = sampler.unread()
+            if unread:
+                left_behind.append(unread)
             self.result['leaks'] = left_behind
             self.problems.extend('leak: %s' % p for p in left_behind)
             broken = leaks.rule_violations(cloud.simulator.client)

@@ -96,11 +96,8 @@ class Cloud(object):
     def _bin(self, program):
         return os.path.join(self.bin_dir, program)
 
-    def _copy_paste_ini(self, service, name):
-        target = os.path.join(self.etc, service, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy(os.path.join(sys.prefix, 'etc', service, name), target)
-        return target
+    def _copy_shipped(self, service, name):
+        return configs.copy_shipped(service, name, self.etc)
 
     # --- bring-up ---
 
@@ -158,24 +155,25 @@ class Cloud(object):
                           configs.glance(
                               db('glance'), ep, pw,
                               os.path.join(self.data, 'glance'),
-                              self._copy_paste_ini(
+                              self._copy_shipped(
                                   'glance', 'glance-api-paste.ini')))
         configs.write_ini(self._conf('neutron'), configs.neutron(
             db('neutron'), ep, pw, self.rabbit.transport_url,
             os.path.join(self.data, 'neutron'),
-            self._copy_paste_ini('neutron', 'api-paste.ini'),
+            self._copy_shipped('neutron', 'api-paste.ini'),
             os.path.join(self.data, 'neutron', 'locks')))
         configs.write_ini(os.path.join(self.etc, 'neutron', 'ml2_conf.ini'),
                           configs.ml2())
         configs.write_ini(self._conf('nova'), configs.nova(
             db('nova_api'), db('nova_cell1'), ep, pw,
             self.rabbit.transport_url, os.path.join(self.data, 'nova'),
-            self._copy_paste_ini('nova', 'api-paste.ini'),
+            self._copy_shipped('nova', 'api-paste.ini'),
             self._write_policy('nova', configs.nova_policy()),
             self._dpm_options()))
         self.cinder.write_config(
             db('cinder'), ep, pw, self.rabbit.transport_url,
-            self._copy_paste_ini('cinder', 'api-paste.ini'),
+            self._copy_shipped('cinder', 'api-paste.ini'),
+            self._copy_shipped('cinder', cinder.FILTERS_FILE),
             self.simulator.info['control_url'])
 
     def _dpm_options(self):

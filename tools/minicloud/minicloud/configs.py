@@ -7,6 +7,8 @@ on disk. Services log to stderr, which the process table captures into
 
 import configparser
 import os
+import shutil
+import sys
 
 from minicloud import networks
 
@@ -36,6 +38,20 @@ class Endpoints(object):
     @property
     def block_storage(self):
         return self.url('cinder') + '/v3/%(project_id)s'
+
+
+def copy_shipped(service, name, etc_dir):
+    """Copy a file the service's pip install ships into ``etc_dir``.
+
+    pip puts a package's ``data_files`` (paste pipelines, Cinder's query
+    filters) under the environment's ``etc/``, not ``/etc/`` where the
+    services look by default: the run's configuration names its copy.
+    Returns the copy's path (``etc_dir/<service>/<name>``).
+    """
+    target = os.path.join(etc_dir, service, name)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    shutil.copy(os.path.join(sys.prefix, 'etc', service, name), target)
+    return target
 
 
 def write_ini(path, sections):

@@ -12,8 +12,10 @@ simulator's NICs with the ports Neutron has bound to the compute host:
   ``boot-os-specific-parameters`` entry of its device number.
 
 Servers and NICs change while tempest runs, so a finding counts only when
-two samples in a row show it. After tempest no NIC and no compute port may
-be left at all.
+two samples in a row show it. A sample that cannot be read (a busy service,
+an error) finds nothing, so it is counted: when more than half of the
+samples failed (all of them, say), the check did not happen and says so.
+After tempest no NIC and no compute port may be left at all.
 """
 
 import threading
@@ -111,7 +113,9 @@ class Sampler(object):
         self._interval = interval
         self._stop = threading.Event()
         self._thread = None
-        self.samples = 0
+        self.good = 0           # samples read and compared
+        self.failed = 0         # samples that could not be read
+        self.last_error = None
         self.problems = []      # findings seen twice in a row
 
     def read(self):
@@ -129,19 +133,47 @@ class Sampler(object):
         nics, ports, servers = self.read()
         found = set(compare(nics, ports, servers, self._host,
                             self._takes_mac))
-        self.samples += 1
+        self.good += 1
         for line in sorted(found & previous):
             if line not in self.problems:
                 self.problems.append(line)
         return found
 
+    def take(self, previous):
+        """One sample; one that cannot be read is counted as failed.
+
+        A failed sample breaks the pairing: a finding needs two samples
+        read in a row.
+        """
+        try:
+            return self.sample(previous)
+        except Exception as exc:    # a busy service, an error
+            self.failed += 1
+            self.last_error = ('%s: %s' % (type(exc).__name__, exc)
+                               ).splitlines()[0][:200]
+            return set()
+
+    def unread(self):
+        """A line when more than half of the samples failed to read.
+
+        Then the check did not happen, whatever it found. None otherwise
+        (also when tempest ended before the first sample).
+        """
+        total = self.good + self.failed
+        if self.failed * 2 <= total:
+            return None
+        return ('NICs against ports not checked: %d of %d samples failed to '
+                'read (more than half); last error: %s' % (
+                    self.failed, total, self.last_error))
+
+    def summary(self):
+        return 'NICs against ports: %d samples read, %d failed to read, ' \
+            '%d mismatches' % (self.good, self.failed, len(self.problems))
+
     def _loop(self):
         previous = set()
         while not self._stop.wait(self._interval):
-            try:
-                previous = self.sample(previous)
-            except Exception:   # a sample lost to a busy service
-                previous = set()
+            previous = self.take(previous)
 
     def start(self):
         self._thread = threading.Thread(target=self._loop, daemon=True,
