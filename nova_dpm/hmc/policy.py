@@ -149,8 +149,8 @@ class CallPolicy:
     Each kind of failure counts against its own budget, and every wait
     must end before :attr:`deadline`.  A mutating call whose request may
     have been carried out is retried only when ``already_done`` can tell
-    (then the next policy has :attr:`check_done` set so that attempt asks
-    it first).
+    (then the next policies have :attr:`check_done` set so that every
+    later attempt asks it first).
     """
 
     settings: object
@@ -215,7 +215,9 @@ class CallPolicy:
         count = self.count(failed.kind) + 1
         if count > self._budget(failed.kind):
             raise GiveUp(failed)
-        check_done = False
+        # Owed until a check has answered: a failed check (or a failure
+        # after it) proves nothing about the earlier request.
+        check_done = self.check_done
         if self._may_have_run(failed):
             if not self.has_already_done:
                 LOG.warning('%s: the HMC may have carried out the request '

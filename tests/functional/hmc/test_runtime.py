@@ -114,6 +114,24 @@ class RuntimeTest(base.SupervisorTestCase):
         self.assertTrue(uri.startswith('/api/partitions/'))
         self.assertEqual(['p-once'], self.names())
 
+    def test_a_check_that_fails_is_made_again_before_any_resend(self):
+        # What tempest-faults met: the create's answer lost, then a 503 on
+        # the check's List Partitions; a second create would be refused
+        # (400,8, the name is taken) and fail the build.
+        self.sim.lose_response_next(1, method='POST', uri='/partitions$')
+        self.sim.fail_next(1, 503, 1, retry_after=0, method='GET',
+                           uri='/partitions')
+
+        def already_done(client):
+            found = self.cpc(client).partitions.list(
+                filter_args={'name': 'p-checked'})
+            return (True, found[0].uri) if found else (False, None)
+
+        uri = self.create('p-checked', already_done=already_done)
+        self.assertTrue(uri.startswith('/api/partitions/'))
+        self.assertEqual(['p-checked'], self.names())
+        self.assertEqual(0, self.sim.stats()['rule_violations'])
+
     def test_lost_create_response_without_already_done_is_not_resent(self):
         self.sim.lose_response_next(1, method='POST',
                                     uri='/partitions$')

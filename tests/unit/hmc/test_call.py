@@ -118,6 +118,33 @@ class CallTest(testtools.TestCase):
         self.assertEqual('p1', result)
         self.assertEqual(['p1'], self.hmc.partitions())
 
+    def test_a_failed_already_done_check_is_asked_again(self):
+        # The create's answer is lost, then the check's own GET gets a 503:
+        # the next attempt must ask again, not send a second create.
+        real_post = fakes.ScriptedSession.post
+
+        def post_then_drop(session, uri, *args, **kwargs):
+            result = real_post(session, uri, *args, **kwargs)
+            if uri.endswith('/partitions') and not dropped:
+                dropped.append(uri)
+                self.hmc.fail('GET', '/partitions', fakes.http_error(503, 1))
+                raise fakes.connection_error('Connection aborted.')
+            return result
+        dropped = []
+        self.useFixture(fixtures.MockPatchObject(
+            fakes.ScriptedSession, 'post', post_then_drop))
+
+        def already_done(client):
+            cpc = client.cpcs.resource_object(CPC_URI)
+            found = cpc.partitions.list(filter_args={'name': 'p5'})
+            return (True, found[0].name) if found else (False, None)
+
+        result = self.sup.call(create_partition('p5'), what='create p5',
+                               mutating=True, already_done=already_done)
+        self.assertEqual('p5', result)
+        self.assertEqual(['p5'], self.hmc.partitions())
+        self.assertEqual(1, self.hmc.count('POST', '/partitions'))
+
     def test_mutating_call_without_already_done_is_not_resent(self):
         self.hmc.fail('POST', '/partitions', fakes.connection_error(
             'Connection aborted.'))
