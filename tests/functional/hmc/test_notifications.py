@@ -36,8 +36,13 @@ class NotificationWaitTest(base.SupervisorTestCase):
         self.addCleanup(self.sim.clear_faults)
 
     def managed_cpc(self, notifications=True, cleanup=True):
+        # stomp.py keeps the STOMP connect timeout (the connect_timeout,
+        # at most 10 s) as its socket's read timeout: the base's 2 s would
+        # drop a channel between the HMC's 5 s heart-beats, and every
+        # reconnect makes waits poll.
         sup = self.supervisor(notifications=notifications,
-                              notification_port=self.sim.notification_port)
+                              notification_port=self.sim.notification_port,
+                              connect_timeout=10)
         if notifications:
             self.wait_until(lambda: sup.status()['notifications'] == 'up',
                             'the notification channel never came up')

@@ -138,8 +138,8 @@ class NotificationEndpointTest(testtools.TestCase):
         # nova-compute subscribes the job topic of a session that logs on
         # later on the live connection, long after the receiver's first
         # heart-beat (an EOL between frames).
-        received = self.receiving(heartbeat=0.1)
-        threading.Event().wait(0.5)   # several heart-beats
+        received = self.receiving(heartbeat=1.0)
+        threading.Event().wait(1.5)   # a heart-beat from the receiver
         later = zhmcclient.Session(
             self.sim.host, self.sim.userid, PASSWORD, port=self.sim.port,
             verify_cert=self.sim.ca_file)
