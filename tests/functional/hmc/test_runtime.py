@@ -101,16 +101,20 @@ class RuntimeTest(base.SupervisorTestCase):
         self.assertEqual([], self.names())
         self.assertEqual(logons + 1, self.sim.stats()['logons'])
 
+    def partition_exists(self, name):
+        """``already_done`` of creating partition ``name``."""
+        def already_done(client):
+            found = self.cpc(client).partitions.list(
+                filter_args={'name': name})
+            return (True, found[0].uri) if found else (False, None)
+        return already_done
+
     def test_lost_create_response_leaves_exactly_one_partition(self):
         self.sim.lose_response_next(1, method='POST',
                                     uri='/partitions$')
 
-        def already_done(client):
-            found = self.cpc(client).partitions.list(
-                filter_args={'name': 'p-once'})
-            return (True, found[0].uri) if found else (False, None)
-
-        uri = self.create('p-once', already_done=already_done)
+        uri = self.create('p-once',
+                          already_done=self.partition_exists('p-once'))
         self.assertTrue(uri.startswith('/api/partitions/'))
         self.assertEqual(['p-once'], self.names())
 
@@ -122,12 +126,8 @@ class RuntimeTest(base.SupervisorTestCase):
         self.sim.fail_next(1, 503, 1, retry_after=0, method='GET',
                            uri='/partitions')
 
-        def already_done(client):
-            found = self.cpc(client).partitions.list(
-                filter_args={'name': 'p-checked'})
-            return (True, found[0].uri) if found else (False, None)
-
-        uri = self.create('p-checked', already_done=already_done)
+        uri = self.create('p-checked',
+                          already_done=self.partition_exists('p-checked'))
         self.assertTrue(uri.startswith('/api/partitions/'))
         self.assertEqual(['p-checked'], self.names())
         self.assertEqual(0, self.sim.stats()['rule_violations'])

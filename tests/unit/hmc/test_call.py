@@ -24,6 +24,15 @@ def create_partition(name):
     return action
 
 
+def partition_exists(name):
+    """``already_done`` of creating partition ``name``."""
+    def already_done(client):
+        cpc = client.cpcs.resource_object(CPC_URI)
+        found = cpc.partitions.list(filter_args={'name': name})
+        return (True, found[0].name) if found else (False, None)
+    return already_done
+
+
 class CallTest(testtools.TestCase):
 
     def setUp(self):
@@ -94,53 +103,40 @@ class CallTest(testtools.TestCase):
             'Connection aborted.'))
         self.assertEqual(['CPC1'], self.list_cpcs())
 
-    def test_lost_create_response_uses_already_done(self):
-        # The HMC created the partition, then the connection broke.
+    def drop_after_create(self, then=lambda: None):
+        """The HMC creates the partition, then the connection breaks.
+
+        ``then`` runs between the two (a fault for what follows).
+        """
         real_post = fakes.ScriptedSession.post
+        dropped = []
 
         def post_then_drop(session, uri, *args, **kwargs):
             result = real_post(session, uri, *args, **kwargs)
             if uri.endswith('/partitions') and not dropped:
                 dropped.append(uri)
+                then()
                 raise fakes.connection_error('Connection aborted.')
             return result
-        dropped = []
         self.useFixture(fixtures.MockPatchObject(
             fakes.ScriptedSession, 'post', post_then_drop))
 
-        def already_done(client):
-            cpc = client.cpcs.resource_object(CPC_URI)
-            found = cpc.partitions.list(filter_args={'name': 'p1'})
-            return (True, found[0].name) if found else (False, None)
-
+    def test_lost_create_response_uses_already_done(self):
+        self.drop_after_create()
         result = self.sup.call(create_partition('p1'), what='create p1',
-                               mutating=True, already_done=already_done)
+                               mutating=True,
+                               already_done=partition_exists('p1'))
         self.assertEqual('p1', result)
         self.assertEqual(['p1'], self.hmc.partitions())
 
     def test_a_failed_already_done_check_is_asked_again(self):
         # The create's answer is lost, then the check's own GET gets a 503:
         # the next attempt must ask again, not send a second create.
-        real_post = fakes.ScriptedSession.post
-
-        def post_then_drop(session, uri, *args, **kwargs):
-            result = real_post(session, uri, *args, **kwargs)
-            if uri.endswith('/partitions') and not dropped:
-                dropped.append(uri)
-                self.hmc.fail('GET', '/partitions', fakes.http_error(503, 1))
-                raise fakes.connection_error('Connection aborted.')
-            return result
-        dropped = []
-        self.useFixture(fixtures.MockPatchObject(
-            fakes.ScriptedSession, 'post', post_then_drop))
-
-        def already_done(client):
-            cpc = client.cpcs.resource_object(CPC_URI)
-            found = cpc.partitions.list(filter_args={'name': 'p5'})
-            return (True, found[0].name) if found else (False, None)
-
+        self.drop_after_create(then=lambda: self.hmc.fail(
+            'GET', '/partitions', fakes.http_error(503, 1)))
         result = self.sup.call(create_partition('p5'), what='create p5',
-                               mutating=True, already_done=already_done)
+                               mutating=True,
+                               already_done=partition_exists('p5'))
         self.assertEqual('p5', result)
         self.assertEqual(['p5'], self.hmc.partitions())
         self.assertEqual(1, self.hmc.count('POST', '/partitions'))
