@@ -364,7 +364,11 @@ class HMCLink:
         return zhmcclient.Client(session)
 
     def _subscribe(self, session):
-        """Its job completions are announced: subscribe before lending it."""
+        """Its job completions are announced: subscribe before lending it.
+
+        And again whenever zhmcclient logs it on anew (new topics).
+        """
+        session.on_relogon = self._subscribe
         if self.notifications is not None:
             self.notifications.add_session(session)
 

@@ -6,9 +6,10 @@ job) and status changes (to every session's object topic) over JMS/STOMP
 over TLS.  One :class:`NotificationChannel` per :class:`HMCLink` holds one
 ``zhmcclient.NotificationReceiver`` subscribed to the job topic of every
 pooled session and to the object topic of one of them; the link adds a
-session's topics right after its logon, before the session is lent, so a
-job it starts is announced on a subscribed topic.  Each notification goes
-to the :class:`~nova_dpm.hmc.waiters.WaitRegistry`.
+session right after its logon, before the session is lent, and again
+after zhmcclient logged it on anew (an expired session gets a new job
+topic), so a job it starts is announced on a subscribed topic.  Each
+notification goes to the :class:`~nova_dpm.hmc.waiters.WaitRegistry`.
 
 The receiver does not reconnect by itself (zhmcclient raises
 ``NotificationConnectionError`` some seconds after the connection is
@@ -40,7 +41,10 @@ LOG = logging.getLogger(__name__)
 #: First pause before connecting again; it doubles up to
 #: ``max_retry_interval``.
 FIRST_PAUSE = 0.5
-#: Longest connect timeout of the STOMP connection (seconds).
+#: Connect timeout of the STOMP connection (seconds).  stomp.py keeps it
+#: as the socket's read timeout, so it must exceed the interval of the
+#: broker's heart-beats (zhmcclient asks for 5 s): a shorter one drops a
+#: quiet channel between two heart-beats.
 CONNECT_TIMEOUT = 10.0
 #: How long close() waits for the thread (the receiver's own queue wait
 #: is 5 s when the wake-up cannot be used, and a connect attempt
@@ -71,8 +75,7 @@ class _Receiver(zhmcclient.NotificationReceiver):
             list(topics), host, settings.userid, settings.password,
             port=settings.notification_port,
             stomp_rt_config=zhmcclient.StompRetryTimeoutConfig(
-                connect_timeout=min(settings.connect_timeout,
-                                    CONNECT_TIMEOUT),
+                connect_timeout=CONNECT_TIMEOUT,
                 connect_retries=1),  # stomp.py: attempts, not retries
             verify_cert=settings.verify_cert)
         self.stop_event = threading.Event()
@@ -155,8 +158,8 @@ class NotificationChannel(object):
         self._host = host
         self._usable = usable
         self._cond = threading.Condition()
-        self._job_topics = {}       # session id -> job topic
-        self._object_topics = {}    # session id -> object topic
+        self._sessions = []         # pooled sessions, in logon order
+        self._object_session = None  # whose object topic is subscribed
         self._subscribed = set()
         self._receiver = None
         self._closed = False
@@ -167,57 +170,46 @@ class NotificationChannel(object):
 
     # -- topics (the link, around logon and logoff) ------------------------
     def add_session(self, session):
-        """Subscribe a new pooled session's topics before it is lent.
+        """Subscribe a pooled session's current topics before it is lent.
 
-        On the connected receiver at once (a frame to the broker, not an
-        HMC request); a receiver still connecting is replaced, so no
-        topic is left out.
+        Also after zhmcclient logged it on again: it renews an expired
+        session in place, with a new session id and new topics, before it
+        repeats the request (a job started then is announced on the new
+        job topic).  Topics are read from the session each time, never
+        kept, so a reconnect subscribes the live ones.
         """
-        session_id = getattr(session, 'session_id', None)
-        job_topic = getattr(session, 'job_topic', None)
-        object_topic = getattr(session, 'object_topic', None)
-        if not (session_id and job_topic and object_topic):
+        if not getattr(session, 'job_topic', None):
             return
         with self._cond:
-            self._job_topics[session_id] = job_topic
-            self._object_topics[session_id] = object_topic
+            if not any(s is session for s in self._sessions):
+                self._sessions.append(session)
             self._cond.notify_all()
-            receiver = self._receiver
-            missing = [t for t in self._wanted_topics()
-                       if t not in self._subscribed]
-            subscribed = receiver is not None and receiver.ready
-            if subscribed:
-                try:
-                    for topic in missing:
-                        receiver.subscribe(topic)
-                        self._subscribed.add(topic)
-                except Exception as exc:  # noqa: B902 - connect again
-                    LOG.debug('Subscribing to an HMC topic failed: %s', exc)
-                    subscribed = False
-        if missing and receiver is not None and not subscribed:
-            receiver.stop()
+        self._sync()
 
     def remove_session(self, session):
         """A pooled session logs off: its topics end with it."""
-        session_id = getattr(session, 'session_id', None)
         with self._cond:
-            self._job_topics.pop(session_id, None)
-            object_topic = self._object_topics.pop(session_id, None)
-            lost_objects = object_topic in self._subscribed
-            receiver = self._receiver
-        if lost_objects and receiver is not None:
-            # Status changes came on its topic: subscribe another one.
-            receiver.stop()
+            self._sessions = [s for s in self._sessions if s is not session]
+            if self._object_session is session:
+                self._object_session = None
+        self._sync()
 
     def resubscribe(self):
         """Waits keep ending without their notifications: connect again.
 
         The connection looks up, yet a topic does not deliver (the
-        registry counted the misses); a new connection subscribes every
-        topic afresh.
+        registry counted the misses): a pooled session may have expired
+        on the HMC unnoticed (zhmcclient renews it only when it is next
+        used).  A new connection subscribes every topic afresh, and the
+        object topic of the next session.
         """
         with self._cond:
             receiver = self._receiver
+            if self._sessions:
+                index = next((i for i, s in enumerate(self._sessions)
+                              if s is self._object_session), -1)
+                self._object_session = self._sessions[
+                    (index + 1) % len(self._sessions)]
         if receiver is not None and receiver.ready:
             LOG.warning('HMC notifications from %s:%s: %d waits ended '
                         'without their notification; connecting '
@@ -227,13 +219,46 @@ class NotificationChannel(object):
             receiver.stop()
 
     def _wanted_topics(self):
-        topics = list(self._job_topics.values())
-        if self._object_topics:
-            objects = [t for t in self._object_topics.values()
-                       if t in self._subscribed] or [
-                next(iter(self._object_topics.values()))]
-            topics.append(objects[0])
+        """Every session's job topic and one session's object topic."""
+        topics = [s.job_topic for s in self._sessions
+                  if getattr(s, 'job_topic', None)]
+        if self._sessions:
+            if not any(s is self._object_session for s in self._sessions):
+                self._object_session = self._sessions[0]
+            object_topic = getattr(self._object_session, 'object_topic',
+                                   None)
+            if object_topic:
+                topics.append(object_topic)
         return topics
+
+    def _sync(self):
+        """Make the receiver's subscriptions the wanted topics.
+
+        On the connected receiver at once (frames to the broker, not HMC
+        requests); a receiver still connecting, or one that fails a frame,
+        is replaced, so no topic is left out.
+        """
+        with self._cond:
+            receiver = self._receiver
+            if receiver is None:
+                return
+            wanted = self._wanted_topics()
+            missing = [t for t in wanted if t not in self._subscribed]
+            ended = [t for t in self._subscribed if t not in wanted]
+            if not missing and not (ended and receiver.ready):
+                return
+            if receiver.ready:
+                try:
+                    for topic in missing:
+                        receiver.subscribe(topic)
+                        self._subscribed.add(topic)
+                    for topic in ended:
+                        receiver.unsubscribe(topic)
+                        self._subscribed.discard(topic)
+                    return
+                except Exception as exc:  # noqa: B902 - connect again
+                    LOG.debug('Subscribing to an HMC topic failed: %s', exc)
+        receiver.stop()
 
     # -- lifecycle ---------------------------------------------------------
     def start(self):
@@ -272,9 +297,9 @@ class NotificationChannel(object):
         while True:
             with self._cond:
                 while not self._closed and not (
-                        self._job_topics and self._usable()):
+                        self._sessions and self._usable()):
                     # The link does not tell: look again every second.
-                    self._cond.wait(1.0 if self._job_topics else None)
+                    self._cond.wait(1.0 if self._sessions else None)
                 if self._closed:
                     return
                 topics = self._wanted_topics()

@@ -47,7 +47,17 @@ class HMCSession(zhmcclient.Session):
     deadline = None
     #: ``on_answer()`` after every HTTP response (the HMC is alive)
     on_answer = None
+    #: ``on_relogon(session)`` after zhmcclient logged this session on
+    #: again (an expired session: new session id, new topics), before it
+    #: repeats the request that found it expired
+    on_relogon = None
     _transport = None
+
+    def _do_logon(self):
+        again = self._session_id is not None
+        super()._do_logon()
+        if again and self.on_relogon is not None:
+            self.on_relogon(self)
 
     @property
     def retry_timeout_config(self):

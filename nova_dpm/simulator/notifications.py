@@ -86,6 +86,7 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
         self.request.do_handshake()
         super().setup()
         self.buffer = _HeartbeatSkippingBuffer()
+        self._destinations = {}     # subscription id -> destination
         self._io = threading.Lock()
         self.server.connections.add(self.request)
 
@@ -110,7 +111,25 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
             self.last_data = datetime.datetime.now()
             self.log.debug('RECV: %r', data)
             self.buffer.append(data)
-            yield from self.buffer
+            for frame in self.buffer:
+                yield self._with_destination(frame)
+
+    def _with_destination(self, frame):
+        """An UNSUBSCRIBE by id gets its subscription's destination.
+
+        STOMP 1.1 and 1.2 name only the subscription's ``id`` in UNSUBSCRIBE
+        (zhmcclient's ``NotificationReceiver.unsubscribe`` does); coilmq
+        1.1.0 refuses one without ``destination``, which a real HMC's broker
+        does not.
+        """
+        headers = frame.headers
+        if frame.cmd == 'SUBSCRIBE' and 'id' in headers:
+            self._destinations[headers['id']] = headers.get('destination')
+        elif frame.cmd == 'UNSUBSCRIBE' and 'destination' not in headers:
+            destination = self._destinations.pop(headers.get('id'), None)
+            if destination:
+                headers['destination'] = destination
+        return frame
 
     def send_frame(self, frame):
         with self._io:

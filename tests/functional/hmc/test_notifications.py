@@ -145,6 +145,23 @@ class NotificationWaitTest(base.SupervisorTestCase):
         self.assertEqual(1, polls)
         self.assertLess(seen, 0.5)
 
+    def test_a_renewed_session_s_jobs_are_notified(self):
+        sup, cpc, uri = self.managed_cpc()
+        connects = sup.status()['notification_connects']
+        # zhmcclient logs the session on again before it starts the job:
+        # a new session id and a new job topic
+        self.sim.expire_sessions()
+        seen, polls = self.start(cpc, uri)
+        self.assertEqual(1, polls)
+        self.assertLess(seen, 0.5)
+        # subscribed on the connection that was up (no reconnect)
+        self.assertEqual(connects, sup.status()['notification_connects'])
+
+    def test_a_renewed_session_s_status_changes_are_notified(self):
+        sup, cpc, uri = self.managed_cpc()
+        self.sim.expire_sessions()
+        self.assert_status_change_ends_a_status_wait(sup, cpc, uri)
+
     def test_a_late_notification_is_waited_for(self):
         sup, cpc, uri = self.managed_cpc()
         self.sim.delay_notifications(1.0)
@@ -155,7 +172,9 @@ class NotificationWaitTest(base.SupervisorTestCase):
 
     def test_a_status_change_ends_a_status_wait(self):
         sup, cpc, uri = self.managed_cpc()
+        self.assert_status_change_ends_a_status_wait(sup, cpc, uri)
 
+    def assert_status_change_ends_a_status_wait(self, sup, cpc, uri):
         def someone_else_starts(client):
             client.session.post(uri + '/operations/start')
         self.sim.set_job_duration(2.0, operation='start')

@@ -8,6 +8,7 @@ import testtools
 import zhmcclient
 
 from nova_dpm.simulator import HMCSimulator
+from nova_dpm import stomp_passcodes
 
 PASSWORD = 'Wombat-Pw-5e2b91'
 WAIT = 5.0
@@ -21,6 +22,8 @@ class NotificationEndpointTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(fixtures.FakeLogger(level='DEBUG'))
+        # a failure's captured log must not show the password either
+        stomp_passcodes.hide_passcodes('stomp.py')
         self.sim = HMCSimulator(job_duration=0.5, password=PASSWORD)
         self.sim.start()
         self.addCleanup(self.sim.stop)
@@ -151,6 +154,20 @@ class NotificationEndpointTest(testtools.TestCase):
         headers, _ = self.next_of(received, 'job-completion')
         self.assertEqual(job.uri, headers['job-uri'])
         later.delete(job.uri)
+
+    def test_unsubscribing_by_id_ends_a_topic(self):
+        # STOMP 1.1: UNSUBSCRIBE names the subscription id only
+        received = self.receiving()
+        self.receiver.unsubscribe(self.session.job_topic)
+        threading.Event().wait(0.2)   # the UNSUBSCRIBE frame arrives
+        job = self.session.post(self.partition.uri + '/operations/start')
+        self.addCleanup(self.session.delete, job.uri)
+        # the status change on the object topic still comes; the job's
+        # completion does not
+        self.next_of(received, 'status-change')
+        self.assertRaises(queue.Empty, self.next_of, received,
+                          'job-completion', 1.5)
+        self.assertTrue(self.receiver.is_connected())
 
     def test_wrong_password_is_refused(self):
         received = self.receive(password='not-it')

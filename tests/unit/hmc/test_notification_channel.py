@@ -20,12 +20,16 @@ class FakeReceiver(object):
         self.ready = ready
         self.fail = fail
         self.subscribed = []
+        self.unsubscribed = []
         self.stopped = False
 
     def subscribe(self, topic):
         if self.fail:
             raise RuntimeError('not connected')
         self.subscribed.append(topic)
+
+    def unsubscribe(self, topic):
+        self.unsubscribed.append(topic)
 
     def stop(self):
         self.stopped = True
@@ -65,15 +69,45 @@ class ChannelTopicsTest(testtools.TestCase):
         self.channel.add_session(session(1))
         self.assertTrue(receiver.stopped)
 
-    def test_losing_the_object_topic_session_resubscribes(self):
-        self.channel.add_session(session(1))
-        self.channel.add_session(session(2))
+    def connected(self, *sessions):
+        for each in sessions:
+            self.channel.add_session(each)
         receiver = self.channel._receiver = FakeReceiver()
         self.channel._subscribed = set(self.channel._wanted_topics())
-        self.channel.remove_session(session(2))
+        return receiver
+
+    def test_losing_the_object_topic_session_subscribes_another(self):
+        first, second = session(1), session(2)
+        receiver = self.connected(first, second)
+        self.channel.remove_session(first)
+        self.assertEqual(['obj-2'], receiver.subscribed)
+        self.assertEqual(['job-1', 'obj-1'], sorted(receiver.unsubscribed))
+        self.assertEqual({'job-2', 'obj-2'}, self.channel._subscribed)
         self.assertFalse(receiver.stopped)
-        self.channel.remove_session(session(1))
+
+    def test_a_session_logged_on_again_has_its_new_topics_subscribed(self):
+        # zhmcclient renews an expired session in place: new topics
+        first, second = session(1), session(2)
+        receiver = self.connected(first, second)
+        first.job_topic, first.object_topic = 'job-1b', 'obj-1b'
+        self.channel.add_session(first)
+        self.assertEqual(['job-1b', 'obj-1b'], sorted(receiver.subscribed))
+        self.assertEqual(['job-1', 'obj-1'], sorted(receiver.unsubscribed))
+        self.assertEqual({'job-1b', 'job-2', 'obj-1b'},
+                         self.channel._subscribed)
+        self.assertFalse(receiver.stopped)
+        # a reconnect subscribes the live topics too
+        self.assertEqual(['job-1b', 'job-2', 'obj-1b'],
+                         sorted(self.channel._wanted_topics()))
+
+    def test_missing_notifications_move_the_object_topic_on(self):
+        # the object topic's session may have expired unnoticed
+        receiver = self.connected(session(1), session(2))
+        self.channel.resubscribe()
         self.assertTrue(receiver.stopped)
+        self.assertIn('obj-2', self.channel._wanted_topics())
+        self.channel.resubscribe()
+        self.assertIn('obj-1', self.channel._wanted_topics())
 
     def test_sessions_without_topics_are_ignored(self):
         self.channel.add_session(types.SimpleNamespace(session_id='x'))
