@@ -381,7 +381,10 @@ class Storage(object):
             sg_uri = self._hmc.create_storage_group(
                 name, 'FCP volumes of OpenStack server %s' % instance_uuid,
                 max(len(self._mappings), 1), failure)
-        attached = self._hmc.attached_storage_groups(partition_uri, failure)
+            attached = []   # a group created now is attached nowhere
+        else:
+            attached = self._hmc.attached_storage_groups(partition_uri,
+                                                         failure)
         if sg_uri not in attached:
             self._hmc.attach_storage_group(partition_uri, sg_uri, failure)
         paths = self._hmc.virtual_storage_resources(sg_uri, partition_uri,
