@@ -69,6 +69,9 @@ STORAGE_GROUP_PREFIX = 'OpenStack-'
 STORAGE_VOLUME_PREFIX = 'OpenStack-'
 MODE_HBA = 'hba'
 MODE_STORAGE_GROUP = 'storage-group'
+#: What the state file keeps of a path into the storage group (a virtual
+#: storage resource): enough to choose the adapter port of a fulfilment.
+PATH_KEYS = ('world-wide-port-name', 'adapter-port-uri')
 #: Size (GiB) asked for a storage volume when Nova does not know the
 #: Cinder volume's size. After fulfilment the HMC reports the LUN's real
 #: size; a LUN larger than asked is usable (assumed: "overprovisioned" is
@@ -149,6 +152,9 @@ class _Access(object):
     wwpns: list
     hba_uris: list = dataclasses.field(default_factory=list)
     storage_group_uri: str = None
+    #: the partition's paths into its storage group (initiator WWPN and
+    #: adapter port), kept so a fulfilment need not read them again
+    paths: list = dataclasses.field(default_factory=list)
 
 
 class Storage(object):
@@ -268,7 +274,7 @@ class Storage(object):
         if access.storage_group_uri:
             sv_uri = self._ensure_group_volume(
                 instance, access.storage_group_uri, partition_uri,
-                boot_volume, hmc_storage.USAGE_BOOT, failure)
+                boot_volume, hmc_storage.USAGE_BOOT, failure, access.paths)
             self._hmc.set_boot_volume(partition_uri, sv_uri, failure)
             return
         properties = {
@@ -300,7 +306,8 @@ class Storage(object):
                 _add_volume, volume_id=volume.volume_id))
             if access.storage_group_uri:
                 self._attach_group_volume(instance, access.storage_group_uri,
-                                          partition_uri, volume, failure)
+                                          partition_uri, volume, failure,
+                                          access.paths)
             LOG.info('Data volume %s attached', volume.volume_id,
                      instance=instance)
 
@@ -318,7 +325,8 @@ class Storage(object):
                 record['partition_uri'] == partition_uri and
                 (record['hba_uris'] or record['storage_group_uri'])):
             return _Access(list(record['wwpns']), list(record['hba_uris']),
-                           record['storage_group_uri'])
+                           record['storage_group_uri'],
+                           list(record.get('paths') or []))
         mode = (MODE_STORAGE_GROUP if self._storage_groups(failure)
                 else MODE_HBA)
 
@@ -340,6 +348,7 @@ class Storage(object):
         def prepared(record):
             record.update(wwpns=access.wwpns, hba_uris=access.hba_uris,
                           storage_group_uri=access.storage_group_uri,
+                          paths=access.paths,
                           created_storage_group=bool(
                               access.storage_group_uri))
 
@@ -389,16 +398,19 @@ class Storage(object):
             self._hmc.attach_storage_group(partition_uri, sg_uri, failure)
         paths = self._hmc.virtual_storage_resources(sg_uri, partition_uri,
                                                     failure)
-        return _Access(_wwpns_of(paths), storage_group_uri=sg_uri)
+        return _Access(_wwpns_of(paths), storage_group_uri=sg_uri,
+                       paths=[{key: path.get(key) for key in PATH_KEYS}
+                              for path in paths])
 
     # --- storage volumes of a group ---
 
     def _ensure_group_volume(self, instance, sg_uri, partition_uri, volume,
-                             usage, failure):
+                             usage, failure, paths=None):
         """The group's storage volume for ``volume``, fulfilled; its URI.
 
         Reuses a volume an earlier attempt made (matched by name or by its
-        paths' target WWPN and LUN).
+        paths' target WWPN and LUN).  ``paths``: the partition's paths as
+        :meth:`_prepare` recorded them (None: read from the HMC).
         """
         found = self._find_group_volume(sg_uri, volume.volume_id,
                                         self._usable_targets(
@@ -413,8 +425,8 @@ class Storage(object):
                 'Cinder volume %s of OpenStack server %s'
                 % (volume.volume_id, instance.uuid),
                 volume.size_gib or DEFAULT_VOLUME_SIZE_GIB, usage, failure)
-        paths = self._hmc.virtual_storage_resources(sg_uri, partition_uri,
-                                                    failure)
+        paths = paths or self._hmc.virtual_storage_resources(
+            sg_uri, partition_uri, failure)
         self._hmc.fulfill_fcp_volume(sv_uri, volume.target_wwpn,
                                      volume.lun_hex,
                                      _host_port(paths, volume, failure),
@@ -576,7 +588,7 @@ class Storage(object):
                  instance=instance)
 
     def _attach_group_volume(self, instance, sg_uri, partition_uri, volume,
-                             failure):
+                             failure, paths=None):
         """A fulfilled data storage volume for ``volume`` in the group.
 
         Waits for the fulfilment; a volume the CPC cannot reach is removed
@@ -585,7 +597,7 @@ class Storage(object):
         """
         sv_uri = self._ensure_group_volume(instance, sg_uri, partition_uri,
                                            volume, hmc_storage.USAGE_DATA,
-                                           failure)
+                                           failure, paths)
         try:
             self._hmc.wait_fulfilled(sv_uri, failure)
         except Exception:
@@ -661,7 +673,7 @@ def _host_port(paths, volume, failure):
 
 
 def _released(record):
-    record.update(hba_uris=[], storage_group_uri=None,
+    record.update(hba_uris=[], storage_group_uri=None, paths=[],
                   created_storage_group=False, released_at=time.time())
 
 

@@ -49,7 +49,7 @@ RELEASED_RECORD_TTL = 30 * 24 * 3600
 
 WHAT = 'DPM storage state file'
 
-_LIST_FIELDS = ('wwpns', 'hba_uris', 'volumes')
+_LIST_FIELDS = ('wwpns', 'hba_uris', 'volumes', 'paths')
 _TEXT_FIELDS = ('partition_uri', 'mode', 'storage_group_uri')
 
 
@@ -62,7 +62,7 @@ class StorageStateError(exception.NovaException):
 def empty_record():
     return {'partition_uri': None, 'mode': None, 'wwpns': [], 'hba_uris': [],
             'storage_group_uri': None, 'created_storage_group': False,
-            'volumes': [], 'released_at': None}
+            'volumes': [], 'paths': [], 'released_at': None}
 
 
 def _valid_record(record):

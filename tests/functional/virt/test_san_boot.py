@@ -11,6 +11,7 @@ from nova import exception
 from tests.functional.virt import driver_base
 
 FOREIGN_WWPN = 'c05076ffffffff00'
+PATH_READS = 'GET /api/storage-groups/{id}/virtual-storage-resources'
 
 
 class TestBootFromTheArray(driver_base.DriverTestCase):
@@ -51,8 +52,15 @@ class TestBootFromTheArray(driver_base.DriverTestCase):
         bdi = self.mapped_boot(wwpns)
         lun = bdi['block_device_mapping'][0]['connection_info']['data'][
             'target_lun']
+        path_reads = self.sim.stats()['by_call'].get(PATH_READS)
 
         self.spawn(self.inst, bdi=bdi)
+
+        # the connector recorded the partition's paths: the fulfilment
+        # chose its adapter port (the one Cinder zoned) without reading
+        # them again
+        self.assertEqual(path_reads,
+                         self.sim.stats()['by_call'].get(PATH_READS))
 
         volume = self.boot_settings(self.inst)['volume']
         self.assertEqual(('complete', self.array.luns()[0]['uuid']),
