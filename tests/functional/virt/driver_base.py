@@ -186,6 +186,7 @@ class DriverTestCase(testtools.TestCase):
             group='dpm', hmc=[self.sim.host], hmc_port=self.sim.port,
             hmc_username=self.sim.userid, hmc_password=self.sim.password,
             hmc_ca_file=self.sim.ca_file, cpc_object_id=self.sim.cpc_object_id,
+            hmc_notification_port=self.sim.notification_port,
             max_processors=8, max_memory=65536,
             physical_storage_adapter_mappings=[
                 '%s:0' % oid for oid in self.machine.fcp_adapter_oids],
