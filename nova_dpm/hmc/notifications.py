@@ -26,6 +26,7 @@ for its 5 s queue timeout.
 """
 
 import collections
+import socket
 import threading
 import time
 
@@ -119,13 +120,18 @@ class _Receiver(zhmcclient.NotificationReceiver):
         except Exception as exc:  # noqa: B902 - already gone, best effort
             LOG.debug('Closing the HMC notification receiver: %s', exc)
         # A connect still waiting for the broker's answer ends only when
-        # its socket closes (a connected one closes on the DISCONNECT's
-        # receipt).
-        transport = getattr(getattr(self, '_conn', None), 'transport', None)
-        if transport is not None and not was_ready:
+        # its socket does (a connected one closes on the DISCONNECT's
+        # receipt).  Shut down under TLS, not by stomp.py's
+        # disconnect_socket(): that unwraps the TLS socket (an OpenSSL
+        # shutdown) while stomp.py's receiver thread is inside a TLS read
+        # of it, and OpenSSL then aborted the process now and then.  The
+        # reader sees the end and closes the socket in its own thread.
+        sock = getattr(getattr(getattr(self, '_conn', None), 'transport',
+                               None), 'socket', None)
+        if sock is not None and not was_ready:
             try:
-                transport.disconnect_socket()
-            except Exception as exc:  # noqa: B902 - best effort
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+            except (OSError, TypeError) as exc:  # gone already
                 LOG.debug('Closing the HMC notification socket: %s', exc)
         handover = getattr(self, '_handover_queue', None)
         if handover is not None:
