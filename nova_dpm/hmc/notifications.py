@@ -164,8 +164,8 @@ class NotificationChannel(object):
         self._host = host
         self._usable = usable
         self._cond = threading.Condition()
-        self._sessions = []         # pooled sessions, in logon order
-        self._object_session = None  # whose object topic is subscribed
+        # Pooled sessions; the first one's object topic is subscribed.
+        self._sessions = []
         self._subscribed = set()
         self._receiver = None
         self._closed = False
@@ -196,8 +196,6 @@ class NotificationChannel(object):
         """A pooled session logs off: its topics end with it."""
         with self._cond:
             self._sessions = [s for s in self._sessions if s is not session]
-            if self._object_session is session:
-                self._object_session = None
         self._sync()
 
     def resubscribe(self):
@@ -212,10 +210,7 @@ class NotificationChannel(object):
         with self._cond:
             receiver = self._receiver
             if self._sessions:
-                index = next((i for i, s in enumerate(self._sessions)
-                              if s is self._object_session), -1)
-                self._object_session = self._sessions[
-                    (index + 1) % len(self._sessions)]
+                self._sessions.append(self._sessions.pop(0))
         if receiver is not None and receiver.ready:
             LOG.warning('HMC notifications from %s:%s: %d waits ended '
                         'without their notification; connecting '
@@ -225,16 +220,13 @@ class NotificationChannel(object):
             receiver.stop()
 
     def _wanted_topics(self):
-        """Every session's job topic and one session's object topic."""
+        """Every session's job topic and the first session's object topic."""
         topics = [s.job_topic for s in self._sessions
                   if getattr(s, 'job_topic', None)]
-        if self._sessions:
-            if not any(s is self._object_session for s in self._sessions):
-                self._object_session = self._sessions[0]
-            object_topic = getattr(self._object_session, 'object_topic',
-                                   None)
-            if object_topic:
-                topics.append(object_topic)
+        object_topic = getattr(next(iter(self._sessions), None),
+                               'object_topic', None)
+        if object_topic:
+            topics.append(object_topic)
         return topics
 
     def _sync(self):
