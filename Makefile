@@ -44,12 +44,16 @@ INVENTORY ?= z16
 demo: first-run
 	$(call IN_PY3,demo) -- --inventory $(INVENTORY)
 
+# After a red run, the failed tests' names come last (a CI log's tail).
+FAILED_TESTS = { $(PY3_ENV)/bin/python -m stestr failing --list 2>/dev/null \
+	| sed 's/^/FAILED: /'; exit 1; }
+
 test: first-run
-	$(TOX) -e py3,pep8
-	$(call IN_PY3,functional)
+	$(TOX) -e py3,pep8 || $(FAILED_TESTS)
+	$(call IN_PY3,functional) || $(FAILED_TESTS)
 
 functional: first-run
-	$(call IN_PY3,functional)
+	$(call IN_PY3,functional) || $(FAILED_TESTS)
 
 bench: first-run
 	$(call IN_PY3,bench)

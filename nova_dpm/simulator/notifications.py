@@ -12,6 +12,7 @@ notifications lost, every notification late, and all notification
 connections dropped.
 """
 
+import collections
 import datetime
 import heapq
 import hmac
@@ -113,6 +114,9 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
             self.buffer.append(data)
             for frame in self.buffer:
                 yield self._with_destination(frame)
+                # the engine asks for the next frame once it has acted on
+                # this one: a SUBSCRIBE counted here is in effect
+                self.server.frames_taken.add(frame.cmd)
 
     def _with_destination(self, frame):
         """An UNSUBSCRIBE by id gets its subscription's destination.
@@ -150,6 +154,7 @@ class _TLSStompServer(socket_server.ThreadedStompServer):
     def __init__(self, address, context, authenticator):
         self.context = context
         self.connections = _SocketSet()
+        self.frames_taken = _FrameCounter()
         super().__init__(
             address, _TLSStompHandler, timeout=0.2,
             authenticator=authenticator,
@@ -195,6 +200,22 @@ class _SocketSet(object):
     def __len__(self):
         with self._lock:
             return len(self._sockets)
+
+
+class _FrameCounter(object):
+    """Client frames the broker has acted on, by command."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._counts = collections.Counter()
+
+    def add(self, command):
+        with self._lock:
+            self._counts[command] += 1
+
+    def __getitem__(self, command):
+        with self._lock:
+            return self._counts[command]
 
 
 class NotificationBroker(object):
@@ -278,6 +299,10 @@ class NotificationBroker(object):
 
     def connections(self):
         return len(self._server.connections)
+
+    def frames_taken(self, command):
+        """How many ``command`` frames (``SUBSCRIBE``, ...) took effect."""
+        return self._server.frames_taken[command]
 
     # --- publishing ---
 

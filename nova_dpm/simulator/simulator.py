@@ -310,6 +310,9 @@ class HMCSimulator(object):
             result['notifications_lost'] = self._notifications.lost
             result['notification_connections'] = (
                 self._notifications.connections())
+            for command in ('SUBSCRIBE', 'UNSUBSCRIBE'):
+                result['notification_%ss' % command.lower()] = (
+                    self._notifications.frames_taken(command))
         return result
 
     def reset_stats(self):

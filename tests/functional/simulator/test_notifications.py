@@ -149,7 +149,7 @@ class NotificationEndpointTest(testtools.TestCase):
         later.logon()
         self.addCleanup(later.logoff)
         self.receiver.subscribe(later.job_topic)
-        threading.Event().wait(0.2)   # the SUBSCRIBE frame arrives
+        self.wait_for_stat('notification_subscribes', 3)
         job = later.post(self.partition.uri + '/operations/start')
         headers, _ = self.next_of(received, 'job-completion')
         self.assertEqual(job.uri, headers['job-uri'])
@@ -159,7 +159,7 @@ class NotificationEndpointTest(testtools.TestCase):
         # STOMP 1.1: UNSUBSCRIBE names the subscription id only
         received = self.receiving()
         self.receiver.unsubscribe(self.session.job_topic)
-        threading.Event().wait(0.2)   # the UNSUBSCRIBE frame arrives
+        self.wait_for_stat('notification_unsubscribes', 1)
         job = self.session.post(self.partition.uri + '/operations/start')
         self.addCleanup(self.session.delete, job.uri)
         # the status change on the object topic still comes; the job's
@@ -177,10 +177,14 @@ class NotificationEndpointTest(testtools.TestCase):
     def receiving(self, heartbeat=None):
         """Notifications go to subscribers only: wait for the receiver."""
         received = self.receive(heartbeat=heartbeat)
+        self.wait_for_stat('notification_subscribes', 2)   # both topics
+        return received
+
+    def wait_for_stat(self, name, least):
+        """Until the broker has counted ``least`` of ``name``."""
         deadline = WAIT
-        while self.sim.stats().get('notification_connections', 0) < 1:
-            self.assertGreater(deadline, 0, 'receiver never connected')
+        while self.sim.stats()[name] < least:
+            self.assertGreater(deadline, 0, '%s stayed below %d' % (
+                name, least))
             threading.Event().wait(0.05)
             deadline -= 0.05
-        threading.Event().wait(0.2)  # the SUBSCRIBE frames follow CONNECT
-        return received
