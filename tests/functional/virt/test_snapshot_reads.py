@@ -11,6 +11,9 @@ from tests.functional.virt import driver_base
 
 LATENCY = 0.3
 STUCK = 2.0      # below read_timeout (3 s) in driver_base
+#: an answer from what is known, not after the stuck refresh (a loaded
+#: machine can take a while for a cached read, never STUCK)
+ANSWERED = STUCK / 4
 
 
 class TestSnapshotReads(driver_base.DriverTestCase):
@@ -70,7 +73,7 @@ class TestSnapshotReads(driver_base.DriverTestCase):
         self.wait_for_request()
         started = time.monotonic()
         info = self.driver.get_info(self.instance_, use_cache=True)
-        self.assertLess(time.monotonic() - started, 0.1)
+        self.assertLess(time.monotonic() - started, ANSWERED)
         self.assertEqual(power_state.SHUTDOWN, info.state)
         self.join(threads)
         self.assertEqual(1, self.requests())
@@ -93,6 +96,6 @@ class TestSnapshotReads(driver_base.DriverTestCase):
         for _ in range(20):
             self.assertEqual(power_state.SHUTDOWN, driver.get_info(
                 self.instance_, use_cache=True).state)
-        self.assertLess(time.monotonic() - started, 0.1)
+        self.assertLess(time.monotonic() - started, ANSWERED)
         self.join(threads)
         self.assertEqual(1, self.requests())
