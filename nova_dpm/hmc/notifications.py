@@ -17,12 +17,14 @@ lost): the thread connects again with a growing pause (up to
 ``max_retry_interval``), and every loss starts a new generation in the
 registry, so waits that began before it poll (see :mod:`.polling`).
 
-Two zhmcclient internals are used, each with a fallback: the STOMP
-connection (``_conn``), to hear of a loss at once rather than after the
-receiver's 5 s check; and the hand-over queue (``_handover_queue``), to
-end the receiver's wait at once on close.  Without them (another
-zhmcclient) a loss is seen by the receiver's own check and close waits
-for its 5 s queue timeout.
+Three zhmcclient internals are used, each with a fallback: the module
+that makes the STOMP connection (``_stomp``: :mod:`.stomp_tls`, whose TLS
+socket one thread at a time uses); the STOMP connection (``_conn``), to
+hear of a loss at once rather than after the receiver's 5 s check; and
+the hand-over queue (``_handover_queue``), to end the receiver's wait at
+once on close.  Without them (another zhmcclient) stomp.py's own
+connection is used, a loss is seen by the receiver's own check and close
+waits for its 5 s queue timeout.
 """
 
 import collections
@@ -34,6 +36,7 @@ from oslo_log import log as logging
 import zhmcclient
 
 from nova_dpm.hmc import errors
+from nova_dpm.hmc import stomp_tls
 from nova_dpm.hmc import waiters
 from nova_dpm import stomp_passcodes
 
@@ -79,6 +82,8 @@ class _Receiver(zhmcclient.NotificationReceiver):
                 connect_timeout=CONNECT_TIMEOUT,
                 connect_retries=1),  # stomp.py: attempts, not retries
             verify_cert=settings.verify_cert)
+        # stomp.py's connection with its TLS socket serialized
+        self._stomp = stomp_tls
         self.stop_event = threading.Event()
         self.ready = False
         self.was_lost = False
@@ -121,17 +126,14 @@ class _Receiver(zhmcclient.NotificationReceiver):
             LOG.debug('Closing the HMC notification receiver: %s', exc)
         # A connect still waiting for the broker's answer ends only when
         # its socket does (a connected one closes on the DISCONNECT's
-        # receipt).  Shut down under TLS, not by stomp.py's
-        # disconnect_socket(): that unwraps the TLS socket (an OpenSSL
-        # shutdown) while stomp.py's receiver thread is inside a TLS read
-        # of it, and OpenSSL then aborted the process now and then.  The
-        # reader sees the end and closes the socket in its own thread.
+        # receipt): end the TCP connection under TLS, and the reader
+        # closes the socket in its own thread (stomp_tls).
         sock = getattr(getattr(getattr(self, '_conn', None), 'transport',
                                None), 'socket', None)
         if sock is not None and not was_ready:
             try:
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except (OSError, TypeError) as exc:  # gone already
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError as exc:  # gone already
                 LOG.debug('Closing the HMC notification socket: %s', exc)
         handover = getattr(self, '_handover_queue', None)
         if handover is not None:

@@ -7,6 +7,7 @@ import fixtures
 import testtools
 import zhmcclient
 
+from nova_dpm.hmc import stomp_tls
 from nova_dpm.simulator import HMCSimulator
 from nova_dpm import stomp_passcodes
 
@@ -58,6 +59,10 @@ class NotificationEndpointTest(testtools.TestCase):
             stomp_rt_config=zhmcclient.StompRetryTimeoutConfig(
                 heartbeat_send_cycle=heartbeat,
                 heartbeat_receive_cycle=heartbeat))
+        # stomp.py reads and writes one TLS socket from two threads, which
+        # now and then ends the connection on the client's side; what
+        # nova-compute uses does not (nova_dpm.hmc.stomp_tls)
+        receiver._stomp = stomp_tls
         received = queue.Queue()
 
         def run():
