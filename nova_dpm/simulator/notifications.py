@@ -19,9 +19,7 @@ import hmac
 import itertools
 import json
 import logging
-import select
 import socket
-import ssl
 import threading
 import time
 import uuid
@@ -34,6 +32,7 @@ from coilmq import topic as coilmq_topic
 from coilmq.util import frames
 
 from nova_dpm import stomp_passcodes
+from nova_dpm import tls_socket
 
 LOG = logging.getLogger(__name__)
 
@@ -78,35 +77,29 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
     coilmq reads in the connection's thread while the dispatcher writes
     MESSAGE frames from its own; one TLS connection must not be read and
     written at the same time (the client then sees a broken record and
-    drops the connection), so both go through one lock, and the reader
-    takes it only once data has arrived.
+    drops the connection), so the socket is a
+    :class:`~nova_dpm.tls_socket.SerializedTLSSocket`.
     """
 
     def setup(self):
         self.request.settimeout(5.0)
         self.request.do_handshake()
+        self.request = tls_socket.SerializedTLSSocket(self.request)
         super().setup()
+        self.request.settimeout(5.0)    # coilmq's setup() set the server's
         self.buffer = _HeartbeatSkippingBuffer()
         self._destinations = {}     # subscription id -> destination
-        self._io = threading.Lock()
         self.server.connections.add(self.request)
 
     def iter_frames(self):
-        """coilmq's frame reader, reading only when data is there."""
+        """coilmq's frame reader on the serialized socket."""
         while not self.server.shutdown_requested.is_set():
-            if not self.request.pending():
-                try:
-                    readable, _, _ = select.select(
-                        [self.request], [], [], self.server.timeout)
-                except (OSError, ValueError):
-                    break   # closed under us (dropped)
-                if not readable:
-                    continue
-            with self._io:
-                try:
-                    data = self.request.recv(4096)
-                except (socket.timeout, ssl.SSLWantReadError):
-                    continue
+            try:
+                data = self.request.recv(4096)
+            except socket.timeout:
+                continue
+            except (OSError, ValueError):
+                break   # closed under us (dropped)
             if not data:
                 break
             self.last_data = datetime.datetime.now()
@@ -134,14 +127,6 @@ class _TLSStompHandler(socket_server.StompRequestHandler):
             if destination:
                 headers['destination'] = destination
         return frame
-
-    def send_frame(self, frame):
-        with self._io:
-            super().send_frame(frame)
-
-    def send_heartbeat(self):
-        with self._io:
-            super().send_heartbeat()
 
     def finish(self):
         self.server.connections.discard(self.request)
