@@ -1,6 +1,7 @@
 """stomp.py over one TLS socket used by one thread at a time (stomp_tls)."""
 
 import socket
+import ssl
 import threading
 import time
 
@@ -69,3 +70,31 @@ class SerializedTLSTest(testtools.TestCase):
         sock.shutdown(socket.SHUT_RDWR)
         self.assertTrue(ended.wait(5))
         self.assertFalse(receiver.is_connected())
+
+    def raw_connection(self, timeout):
+        context = ssl.create_default_context(cafile=self.sim.ca_file)
+        tls = context.wrap_socket(
+            socket.create_connection(
+                (self.sim.host, self.sim.notification_port), timeout),
+            server_hostname=self.sim.host)
+        sock = tls_socket.SerializedTLSSocket(tls)
+        self.addCleanup(sock.close)
+        return sock
+
+    def test_a_waiting_read_does_not_hold_back_a_write(self):
+        sock = self.raw_connection(timeout=10)
+        read = []
+        reader = threading.Thread(target=lambda: read.append(sock.recv(4096)))
+        reader.start()
+        time.sleep(0.2)     # the reader waits: the broker sends nothing
+        connect = ('CONNECT\naccept-version:1.1\nlogin:%s\npasscode:%s\n\n'
+                   '\x00' % (self.sim.userid, PASSWORD)).encode()
+        started = time.monotonic()
+        sock.sendall(connect)
+        self.assertLess(time.monotonic() - started, 5)
+        reader.join(10)
+        self.assertTrue(read[0].startswith(b'CONNECTED'), read)
+
+    def test_a_read_with_nothing_to_read_times_out(self):
+        sock = self.raw_connection(timeout=0.3)
+        self.assertRaises(socket.timeout, sock.recv, 4096)
