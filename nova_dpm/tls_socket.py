@@ -46,7 +46,11 @@ class SerializedTLSSocket(object):
                     else deadline - time.monotonic())
             if wait is not None and wait <= 0:
                 raise socket.timeout('timed out')
-            select.select([self._tls], [], [], wait)
+            # poll, not select: a process with many files has descriptors
+            # above select()'s 1024
+            poller = select.poll()
+            poller.register(self._tls, select.POLLIN)
+            poller.poll(None if wait is None else wait * 1000)
 
     def sendall(self, data):
         with self._lock:
