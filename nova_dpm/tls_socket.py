@@ -62,9 +62,17 @@ class SerializedTLSSocket(object):
             self._tls.settimeout(timeout)
 
     def unwrap(self):
-        """The TLS shutdown stomp.py makes on disconnecting."""
+        """The TLS shutdown stomp.py makes on disconnecting.
+
+        A peer that has closed already (a STOMP broker does after
+        DISCONNECT) leaves nothing to shut down: this socket is returned
+        for closing instead of an error stomp.py logs as a warning.
+        """
         with self._lock:
-            return self._tls.unwrap()
+            try:
+                return self._tls.unwrap()
+            except (ssl.SSLError, OSError):
+                return self
 
     def close(self):
         with self._lock:

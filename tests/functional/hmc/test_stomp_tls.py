@@ -25,7 +25,7 @@ class SerializedTLSTest(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.useFixture(fixtures.FakeLogger(level='INFO'))
+        self.log = self.useFixture(fixtures.FakeLogger(level='INFO'))
         stomp_passcodes.hide_passcodes('stomp.py')
         self.sim = HMCSimulator(password=PASSWORD)
         self.sim.start()
@@ -57,6 +57,18 @@ class SerializedTLSTest(testtools.TestCase):
             lost += not receiver.is_connected()
             receiver.close()
         self.assertEqual(0, lost)
+
+    def test_a_closed_receiver_leaves_no_warning(self):
+        # the broker ends the connection after DISCONNECT; stomp.py's TLS
+        # shutdown then found the peer gone and logged it as a warning
+        receiver = self.receiver()
+        receiver.connect()
+        receiver.close()
+        deadline = time.monotonic() + 5
+        while receiver.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)     # the socket ends on the broker's receipt
+        self.assertFalse(receiver.is_connected())
+        self.assertNotIn('EOF occurred', self.log.output)
 
     def test_tcp_shutdown_ends_a_waiting_read(self):
         receiver = self.receiver()
