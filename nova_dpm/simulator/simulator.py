@@ -310,9 +310,10 @@ class HMCSimulator(object):
             result['notifications_lost'] = self._notifications.lost
             result['notification_connections'] = (
                 self._notifications.connections())
-            for command in ('SUBSCRIBE', 'UNSUBSCRIBE'):
-                result['notification_%ss' % command.lower()] = (
-                    self._notifications.frames_taken(command))
+            result['notification_subscribes'] = (
+                self._notifications.frames_taken('SUBSCRIBE'))
+            result['notification_unsubscribes'] = (
+                self._notifications.frames_taken('UNSUBSCRIBE'))
         return result
 
     def reset_stats(self):
